@@ -1,0 +1,707 @@
+"""What the app's pages need that does not touch Streamlit.
+
+Presets and lessons are read only from the project's ``scenarios/`` folder, by name: the app
+never opens a path a user typed. Widget ranges, help text, units and sources all come from the
+scenario schema (:func:`int_sim.scenario.field_info`), so the app cannot drift from the model.
+Every scenario the app runs goes through :meth:`Scenario.with_overrides` or
+:func:`parse_scenario`, so it is validated exactly like a file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import yaml
+
+from ..metrics import HEADLINE, METRICS
+from ..scenario import (CHECKLIST, ROLES, Scenario, ScenarioError, allowed_text, field_info,
+                        load_scenario, parse_override)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCENARIO_DIR = PROJECT_ROOT / "scenarios"
+TEACHING_DIR = SCENARIO_DIR / "teaching"
+MAX_UPLOAD_BYTES = 200_000
+"""A scenario is a few kilobytes; anything much larger is not one."""
+
+ILLUSTRATIVE_NOTE = ("Defaults are illustrative, not calibrated to any place. Every default and its source "
+                     "is listed in docs/parameters.md; treat results as a way to think through trade-offs, "
+                     "not as forecasts.")
+
+
+# --- presets -----------------------------------------------------------------------------------
+
+def preset_paths() -> dict[str, Path]:
+    """Preset name (file stem) -> path, for the YAML files directly in ``scenarios/``."""
+    if not SCENARIO_DIR.is_dir():
+        return {}
+    return {path.stem: path for path in sorted(SCENARIO_DIR.glob("*.yaml"))}
+
+
+def load_preset(name: str) -> Scenario:
+    """Load a preset by name; only names listed by :func:`preset_paths` are accepted."""
+    paths = preset_paths()
+    if name not in paths:
+        raise ScenarioError(f"unknown preset '{name}'; choose one of {', '.join(paths) or '(none found)'}")
+    return load_scenario(paths[name])
+
+
+def parse_upload(data: bytes, filename: str) -> Scenario:
+    """Validate an uploaded YAML scenario; ScenarioError (one line) on any problem."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ScenarioError(f"{filename}: {len(data):,} bytes is too large for a scenario file "
+                            f"(at most {MAX_UPLOAD_BYTES:,})", source=filename)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{filename}: not a UTF-8 text file; a scenario is YAML text", source=filename) from None
+    from .. import parse_scenario  # the public API
+    return parse_scenario(text, source=filename)
+
+
+# --- run sizes ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunSize:
+    """How big a run is: a population cap (staff scaled in proportion) and a horizon."""
+
+    key: str
+    label: str
+    max_size: int | None
+    days: int | None
+    warmup_days: int | None
+    explanation: str
+
+
+RUN_SIZES: dict[str, RunSize] = {
+    "quick": RunSize(
+        "quick", "Quick (10,000 residents, 1 year)", 10_000, 365, None,
+        "Quick run: a population above 10,000 is scaled down to 10,000 residents, with every role's staff and the "
+        "number of GP practices scaled in the same proportion, and 365 measured days after the warm-up. Rates per "
+        "1,000 residents stay comparable, but effects of team size itself (links between colleagues, cover for "
+        "absence) are those of the smaller team. Choose full size for figures you intend to quote."),
+    "full": RunSize(
+        "full", "Full size (as configured)", None, None, None,
+        "Full size: each configuration runs exactly as configured. A 50,000-resident year takes several seconds "
+        "per replication and configuration."),
+    "tiny": RunSize(
+        "tiny", "Tiny (2,000 residents, 60 days; for checking the app)", 2_000, 60, 20,
+        "Tiny run for checking that the app works: 2,000 residents, 60 measured days after a 20-day warm-up. "
+        "Results are too noisy to interpret."),
+}
+USER_RUN_SIZES = ("quick", "full")
+
+
+def scale_to_size(scenario: Scenario, size: int) -> Scenario:
+    """The scenario with ``size`` residents and staff and GP practices scaled in proportion."""
+    factor = size / scenario.population.size
+    overrides: dict[str, Any] = {
+        "population.size": int(size),
+        "population.gp_practices": max(1, int(round(scenario.population.gp_practices * factor))),
+    }
+    for role in ROLES:
+        overrides[f"team.staff.{role}"] = round(getattr(scenario.team.staff, role) * factor, 3)
+    if scenario.counterfactual.staff is not None:
+        for role in ROLES:
+            overrides[f"counterfactual.staff.{role}"] = round(getattr(scenario.counterfactual.staff, role) * factor, 3)
+    return scenario.with_overrides(overrides, source=f"{scenario.name} (scaled to {size:,} residents)")
+
+
+def apply_run_size(scenario: Scenario, run_size: RunSize) -> Scenario:
+    """The scenario as it will be run under ``run_size`` (itself for a full-size run)."""
+    if run_size.max_size is not None and scenario.population.size > run_size.max_size:
+        scenario = scale_to_size(scenario, run_size.max_size)
+    horizon: dict[str, Any] = {}
+    if run_size.days is not None:
+        horizon["simulation.days"] = run_size.days
+    if run_size.warmup_days is not None:
+        horizon["simulation.warmup_days"] = run_size.warmup_days
+    return scenario.with_overrides(horizon, source=scenario.name) if horizon else scenario
+
+
+SECONDS_PER_RESIDENT_DAY = 0.9 / (10_000 * 485)
+"""Rough cost of one model run (measured: about 0.9 s for 10,000 residents over 485 days)."""
+
+
+def estimate_seconds(scenarios: Iterable[Scenario], replications: int, workers: int = 1) -> float:
+    """Rough wall time of a comparison: each configuration plus each distinct no-INT
+    counterfactual (configurations that share one share its run, as in :func:`int_sim.compare`)."""
+    from ..scenario import counterfactual
+    runs: dict[str, Scenario] = {}
+    for sc in scenarios:
+        reference = counterfactual(sc)
+        runs.setdefault(reference.hash(), reference)
+        if reference.model_dump(exclude={"name"}) != sc.model_dump(exclude={"name"}):
+            runs.setdefault(sc.hash(), sc)
+    resident_days = sum(sc.population.size * (sc.simulation.days + sc.simulation.warmup_days) for sc in runs.values())
+    return resident_days * SECONDS_PER_RESIDENT_DAY * replications / max(1, min(workers, replications))
+
+
+# --- levers ------------------------------------------------------------------------------------
+
+SIZE_AND_REACH = "Size and reach"
+"""Not one of the checklist's factors, but the review's open question: how big, how wide."""
+
+LEVER_LABELS = {
+    "population.size": "Residents covered",
+    "population.gp_practices": "GP practices",
+    "team.shared_vision": "Shared vision",
+    "team.leadership": "Leadership",
+    "team.co_location": "Co-location",
+    "team.joint_training": "Joint training and shared learning",
+    "team.role_clarity": "Role clarity",
+    "team.patient_involvement": "Patient and public involvement",
+    "team.gp_in_mdt": "GP attends the MDT",
+    "team.funding_level": "Share of posts funded",
+    "team.funding_stability": "Funding",
+    "team.pooled_budget": "Pooled budget",
+    "team.mdt_frequency": "MDT meetings",
+    "team.mdt_minutes": "Protected MDT time",
+    "team.mdt_attendance": "MDT attendance",
+    "team.it_interoperability": "Shared records (IT interoperability)",
+    "team.information_sharing": "Information-sharing agreement",
+    "care.intervention_effect": "Effect of a completed joint plan",
+    "workforce.stranger_trust": "Starting trust between colleagues",
+}
+for _role in ROLES:
+    LEVER_LABELS[f"team.staff.{_role}"] = {
+        "gp": "GPs", "community_nurse": "Community nurses", "therapist": "Therapists",
+        "social_worker": "Social workers", "mental_health": "Mental health practitioners",
+        "social_prescriber": "Social prescribers", "housing_officer": "Housing officers",
+        "care_navigator": "Care navigators",
+    }[_role] + " (WTE)"
+
+
+@dataclass(frozen=True)
+class LeverSpec:
+    """How to show one scenario field as a widget, read from the schema."""
+
+    key: str
+    label: str
+    kind: str  # "select", "bool", "slider", "int", "float"
+    help: str
+    choices: tuple = ()
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+
+
+def _limits(info) -> tuple[float | None, float | None]:
+    low = high = None
+    for meta in info.metadata:
+        for name in ("ge", "gt"):
+            if getattr(meta, name, None) is not None:
+                low = getattr(meta, name)
+        for name in ("le", "lt"):
+            if getattr(meta, name, None) is not None:
+                high = getattr(meta, name)
+    return low, high
+
+
+def help_text(key: str) -> str:
+    """The schema's description, unit, allowed values and source of a field, for a tooltip."""
+    info = field_info(key)
+    if info is None:
+        return ""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    parts = [info.description or ""]
+    if extra.get("unit"):
+        parts.append(f"Unit: {extra['unit']}.")
+    allowed = allowed_text(key)
+    if allowed:
+        parts.append(f"Allowed: {allowed}.")
+    if extra.get("source"):
+        parts.append(f"Source: {extra['source']}.")
+    parts.append(f"Scenario key: `{key}`.")
+    return "\n\n".join(p for p in parts if p)
+
+
+def lever_spec(key: str) -> LeverSpec:
+    """Widget specification of a leaf field of the scenario."""
+    info = field_info(key)
+    if info is None:
+        raise KeyError(f"{key} is not a scenario field")
+    label = LEVER_LABELS.get(key, key.rsplit(".", 1)[-1].replace("_", " ").capitalize())
+    help_ = help_text(key)
+    annotation = info.annotation
+    choices = getattr(annotation, "__args__", None)
+    if choices and all(isinstance(c, str) for c in choices):
+        return LeverSpec(key, label, "select", help_, tuple(dict.fromkeys(choices)))
+    if annotation is bool:
+        return LeverSpec(key, label, "bool", help_)
+    low, high = _limits(info)
+    if annotation is int:
+        span = (high or 0) - (low or 0)
+        step = 1000 if span >= 100_000 else 1
+        return LeverSpec(key, label, "int", help_, min=low, max=high, step=step)
+    if low == 0 and high == 1:
+        return LeverSpec(key, label, "slider", help_, min=0.0, max=1.0, step=0.05)
+    step = 15.0 if key.endswith("minutes") else 0.5 if key.startswith(("team.staff.", "counterfactual.staff.")) else 0.05
+    return LeverSpec(key, label, "float", help_, min=float(low) if low is not None else None,
+                     max=float(high) if high is not None else None, step=step)
+
+
+def _leaves(key: str) -> list[str]:
+    """A dotted key, or the leaf keys under it if it names a section (``team.staff``)."""
+    if key == "team.staff":
+        return [f"team.staff.{role}" for role in ROLES]
+    return [key]
+
+
+EXTRA_LEVERS = {"Good working relationships": ["workforce.stranger_trust"]}
+"""Levers shown under a factor beyond CHECKLIST's keys (relationships also emerge from other factors)."""
+
+MODEL_ASSUMPTIONS = "Care model (assumption)"
+ASSUMPTION_LEVERS = ["care.intervention_effect"]
+
+
+def lever_groups() -> list[tuple[str, list[str], list[str]]]:
+    """(group, keys shown under it, keys it shares with another factor), in checklist order.
+
+    Each key gets one widget, under the most specific factor that names it (the one naming the
+    fewest keys), so co-location sits under "Co-located teams" and is listed as shared under
+    "Good working relationships". Roles named by a factor of their own (GPs, care navigators)
+    are shown there rather than under capacity. The first group is size and reach, the last the
+    main assumption about what care achieves.
+    """
+    specific = {k for keys in CHECKLIST.values() for k in keys if k.startswith("team.staff.")}
+    named: dict[str, list[str]] = {}
+    for factor, keys in CHECKLIST.items():
+        leaves = []
+        for key in keys:
+            leaves += [leaf for leaf in _leaves(key) if not (key == "team.staff" and leaf in specific)]
+        named[factor] = [leaf for leaf in dict.fromkeys(leaves + EXTRA_LEVERS.get(factor, []))
+                         if field_info(leaf) is not None]
+    home: dict[str, str] = {}
+    for factor, leaves in named.items():
+        for leaf in leaves:
+            if leaf not in home or len(leaves) < len(named[home[leaf]]):
+                home[leaf] = factor
+    groups = [(SIZE_AND_REACH, ["population.size", "population.gp_practices"], [])]
+    for factor, leaves in named.items():
+        groups.append((factor, [k for k in leaves if home[k] == factor], [k for k in leaves if home[k] != factor]))
+    groups.append((MODEL_ASSUMPTIONS, [k for k in ASSUMPTION_LEVERS if field_info(k) is not None], []))
+    return groups
+
+
+def get_value(scenario: Scenario, key: str) -> Any:
+    """The value of a dotted key in a scenario."""
+    node: Any = scenario
+    for part in key.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def parse_extra_overrides(text: str, *, source: str) -> dict[str, Any]:
+    """``key = value`` lines (blank lines and ``#`` comments ignored) into overrides; ScenarioError on bad lines."""
+    overrides: dict[str, Any] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.split("#", 1)[0].strip()
+        if not stripped:
+            continue
+        key, value = parse_override(stripped, source=f"{source}, line {number}")
+        if field_info(key) is None:
+            raise ScenarioError(f"{source}, line {number}: '{key}' is not a scenario setting "
+                                f"(use dotted keys such as care.intervention_effect)", field=key, source=source)
+        overrides[key] = value
+    return overrides
+
+
+# --- results -----------------------------------------------------------------------------------
+
+def _decimals(size: float) -> int:
+    """Decimals that give about three significant figures for numbers of this size."""
+    return 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def fmt_number(value: Any, decimals: int | None = None) -> str:
+    """A readable number: about three significant figures, thousands separated, dash for missing."""
+    value = _finite(value)
+    if value is None:
+        return "–"
+    if decimals is None:
+        decimals = _decimals(abs(value))
+    text = f"{value:,.{decimals}f}"
+    if text.startswith("-") and float(text[1:].replace(",", "")) == 0:
+        text = text[1:]  # no "minus zero"
+    return text.replace("-", "−")
+
+
+def fmt_interval(mean: Any, low: Any, high: Any) -> str:
+    """``mean (low to high)`` with one precision for all three (set by the largest), or the mean
+    alone when the interval is undefined."""
+    values = [_finite(v) for v in (mean, low, high)]
+    if values[0] is None:
+        return "–"
+    if values[1] is None or values[2] is None:
+        return fmt_number(values[0])
+    decimals = _decimals(max(abs(v) for v in values))
+    mean_, low_, high_ = (fmt_number(v, decimals) for v in values)
+    return f"{mean_} ({low_} to {high_})"
+
+
+def verdict(metric: str, low: float, high: float) -> str:
+    """Plain-words reading of a paired difference's interval."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    better = METRICS[metric].better if metric in METRICS else "neither"
+    if low <= 0 <= high:
+        return "no clear difference"
+    direction = "higher" if low > 0 else "lower"
+    if better == "neither":
+        return direction
+    return "better" if direction == better else "worse"
+
+
+def ordered_metrics(present: Iterable[str], *, all_metrics: bool = False) -> list[str]:
+    """Headline metrics first, then (if asked) the rest in declaration order, then unknown names."""
+    present = list(dict.fromkeys(present))
+    head = [m for m in HEADLINE if m in present]
+    if not all_metrics:
+        return head
+    rest = [m for m in METRICS if m in present and m not in head]
+    unknown = sorted(m for m in present if m not in METRICS)
+    return head + rest + unknown
+
+
+def results_table(summary: pd.DataFrame, differences: pd.DataFrame, configurations: list[str], *,
+                  all_metrics: bool = False) -> pd.DataFrame:
+    """One row per metric: label, unit, each configuration's mean (95% interval), and each
+    later configuration's paired difference against the first with a plain-words verdict."""
+    first = configurations[0]
+    metrics = ordered_metrics(summary["metric"], all_metrics=all_metrics)
+    means = summary.set_index(["configuration", "metric"])
+    diffs = differences.set_index(["configuration", "metric"]) if not differences.empty else None
+    rows = []
+    for metric in metrics:
+        info = METRICS.get(metric)
+        row = {"Metric": info.label if info else metric, "Unit": info.unit if info else ""}
+        for name in configurations:
+            if (name, metric) in means.index:
+                r = means.loc[(name, metric)]
+                row[name] = fmt_interval(r["mean"], r["ci_low"], r["ci_high"])
+            else:
+                row[name] = "–"
+        for name in configurations[1:]:
+            column = f"{name} − {first}"
+            if diffs is not None and (name, metric) in diffs.index:
+                r = diffs.loc[(name, metric)]
+                text = fmt_interval(r["mean_diff"], r["ci_low"], r["ci_high"])
+                word = verdict(metric, float(r["ci_low"]), float(r["ci_high"]))
+                row[column] = f"{text} {word}".strip()
+            else:
+                row[column] = "–"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def results_csv(summary: pd.DataFrame, differences: pd.DataFrame, provenance: dict, *, run_size: str) -> str:
+    """Tidy CSV of means and paired differences, every row with its provenance.
+
+    Columns: kind (mean or difference), configuration, reference, metric, label, unit, mean,
+    ci_low, ci_high, n, int_sim_version, seed, replications, scenario_hash, run_size.
+    """
+    configurations = list(provenance["scenario_hash"])
+    first = configurations[0] if configurations else ""
+    a = summary.assign(kind="mean", reference="")
+    b = differences.rename(columns={"mean_diff": "mean"}).assign(kind="difference", reference=first)
+    frame = pd.concat([a, b], ignore_index=True)
+    frame["label"] = frame["metric"].map(lambda m: METRICS[m].label if m in METRICS else m)
+    frame["unit"] = frame["metric"].map(lambda m: METRICS[m].unit if m in METRICS else "")
+    frame = frame.assign(int_sim_version=provenance["int_sim_version"], seed=provenance["seed"],
+                         replications=provenance["replications"],
+                         scenario_hash=frame["configuration"].map(provenance["scenario_hash"]),
+                         run_size=run_size)
+    columns = ["kind", "configuration", "reference", "metric", "label", "unit", "mean", "ci_low", "ci_high", "n",
+               "int_sim_version", "seed", "replications", "scenario_hash", "run_size"]
+    return frame[columns].to_csv(index=False)
+
+
+def provenance_line(provenance: dict) -> str:
+    hashes = ", ".join(f"{name}: {h}" for name, h in provenance["scenario_hash"].items())
+    return (f"int-sim {provenance['int_sim_version']}, seed {provenance['seed']}, "
+            f"{provenance['replications']} replications; scenario hashes {hashes}")
+
+
+def unique_name(name: str, taken: Iterable[str]) -> str:
+    taken = set(taken)
+    if name not in taken:
+        return name
+    k = 2
+    while f"{name} ({k})" in taken:
+        k += 1
+    return f"{name} ({k})"
+
+
+# --- the checklist as a questionnaire ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    overrides: dict
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question per checklist factor; options from worst to best, the last is 'at its best'."""
+
+    factor: str
+    text: str
+    options: tuple[Option, ...]
+    default: int
+    note: str = ""
+    per_50k: tuple[str, ...] = ()
+    """Keys whose values are headcounts per 50,000 residents, scaled to the neighbourhood's size."""
+
+
+def _three(key: str, low: float, mid: float, high: float, labels=("No", "Partly", "Yes")) -> tuple[Option, ...]:
+    return (Option(labels[0], {key: low}), Option(labels[1], {key: mid}), Option(labels[2], {key: high}))
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question("Clear vision and purpose",
+             "Is there a clear vision of what integration is for, co-developed with and communicated to all partners?",
+             _three("team.shared_vision", 0.2, 0.5, 0.9), 1),
+    Question("Strong leadership",
+             "Is leadership flexible, innovative, enabling and supportive?",
+             _three("team.leadership", 0.2, 0.5, 0.9), 1),
+    Question("Good working relationships",
+             "Do professionals across organisations already trust and respect each other, in relationships that last?",
+             _three("workforce.stranger_trust", 0.15, 0.3, 0.6), 1,
+             note="In the model, trust also grows with contact, which vision, leadership, co-location and joint "
+                  "training speed up; this answer sets the trust colleagues start with "
+                  "(workforce.stranger_trust)."),
+    Question("Clear professional identities and boundaries",
+             "Are roles, responsibilities and decision-making authority clear between professionals?",
+             _three("team.role_clarity", 0.2, 0.5, 0.9), 1),
+    Question("Involving service users, patients and the public",
+             "Are residents involved in designing and delivering services and in decisions about their care?",
+             _three("team.patient_involvement", 0.1, 0.4, 0.8), 1),
+    Question("Involving primary care and GPs",
+             "Does a GP attend the MDT meetings?",
+             (Option("No", {"team.gp_in_mdt": False}), Option("Yes", {"team.gp_in_mdt": True})), 1),
+    Question("Adequate and sustained resources and capacity",
+             "Are the team's posts funded and filled (staff capacity, capability, retention)?",
+             _three("team.funding_level", 0.7, 0.85, 1.0,
+                    labels=("No (about 70% of posts funded)", "Partly (about 85%)", "Yes (all posts)")), 2),
+    Question("Sustained funding and suitable financial mechanisms",
+             "Is the team's funding recurrent, and is there a pooled budget across organisations?",
+             (Option("Short-term funding", {"team.funding_stability": "short_term", "team.pooled_budget": False}),
+              Option("Recurrent, separate budgets", {"team.funding_stability": "recurrent", "team.pooled_budget": False}),
+              Option("Recurrent, pooled budget", {"team.funding_stability": "recurrent", "team.pooled_budget": True})), 1),
+    Question("Professional development and shared learning",
+             "Do staff from different organisations train and learn together, with time set aside for it?",
+             (Option("No", {"team.joint_training": False}), Option("Yes", {"team.joint_training": True})), 0),
+    Question("Multidisciplinary teams",
+             "How often does the MDT meet, with protected time and consistent attendance?",
+             (Option("No regular MDT", {"team.mdt_frequency": "none"}),
+              Option("Monthly, patchy attendance", {"team.mdt_frequency": "monthly", "team.mdt_minutes": 60,
+                                                    "team.mdt_attendance": 0.5}),
+              Option("Fortnightly, mostly attended", {"team.mdt_frequency": "fortnightly", "team.mdt_minutes": 90,
+                                                      "team.mdt_attendance": 0.75}),
+              Option("Weekly, protected time, consistent attendance",
+                     {"team.mdt_frequency": "weekly", "team.mdt_minutes": 120, "team.mdt_attendance": 0.95})), 2),
+    Question("Co-located teams",
+             "Does the team work from one place?",
+             (Option("No", {"team.co_location": "none"}), Option("Partly (some days, some roles)", {"team.co_location": "partial"}),
+              Option("Yes, fully", {"team.co_location": "full"})), 1),
+    Question("Appointed care navigators and case managers",
+             "Are there care navigators or case managers who attend the MDT and follow plans through?",
+             (Option("No", {"team.staff.care_navigator": 0}),
+              Option("Some (about 1.5 WTE per 50,000 residents)", {"team.staff.care_navigator": 1.5}),
+              Option("Yes (about 4 WTE per 50,000 residents)", {"team.staff.care_navigator": 4})), 1,
+             per_50k=("team.staff.care_navigator",)),
+    Question("Compatible IT systems and data sharing",
+             "Do records flow between the partners' IT systems, under an information-sharing agreement?",
+             (Option("No", {"team.it_interoperability": 0.0, "team.information_sharing": False}),
+              Option("Partly (some shared records, agreement in place)",
+                     {"team.it_interoperability": 0.4, "team.information_sharing": True}),
+              Option("Yes (one shared record)", {"team.it_interoperability": 0.9, "team.information_sharing": True})), 1),
+)
+assert [q.factor for q in QUESTIONS] == list(CHECKLIST), "one question per checklist factor, in checklist order"
+
+NEIGHBOURHOOD_KEYS = ["population.size", "population.gp_practices"] + [
+    f"team.staff.{role}" for role in ROLES if role != "care_navigator"]
+"""What the assessment asks about the neighbourhood itself (care navigators come from factor 12)."""
+
+
+def answer_overrides(answers: dict[str, str], population_size: int) -> dict[str, Any]:
+    """Overrides for questionnaire answers (factor -> option label); unanswered factors use their default."""
+    overrides: dict[str, Any] = {}
+    for q in QUESTIONS:
+        labels = [o.label for o in q.options]
+        label = answers.get(q.factor, labels[q.default])
+        option = q.options[labels.index(label)] if label in labels else q.options[q.default]
+        for key, value in option.overrides.items():
+            if key in q.per_50k:
+                value = round(value * population_size / 50_000, 2)
+            overrides[key] = value
+    return overrides
+
+
+def assessment_scenario(base: Scenario, answers: dict[str, str], neighbourhood: dict[str, Any],
+                        name: str = "Your INT") -> Scenario:
+    """The scenario the answers describe: ``base`` plus neighbourhood values plus answers."""
+    size = int(neighbourhood.get("population.size", base.population.size))
+    overrides = {"name": name, "description": "Built from the checklist questionnaire.", **neighbourhood,
+                 **answer_overrides(answers, size)}
+    return base.with_overrides(overrides, source="your answers")
+
+
+def best_answer(question: Question) -> str:
+    return question.options[-1].label
+
+
+def improvement_variants(base: Scenario, answers: dict[str, str], neighbourhood: dict[str, Any],
+                         ) -> tuple[dict[str, Scenario], dict[str, str]]:
+    """Your INT, one variant per factor not yet at its best, and all factors at their best.
+
+    Returns the configurations (yours first) and a map from configuration name to the factor it
+    improves (empty for yours; "all" for all at best).
+    """
+    configurations = {"Your INT": assessment_scenario(base, answers, neighbourhood)}
+    improves: dict[str, str] = {"Your INT": ""}
+    current = {q.factor: answers.get(q.factor, q.options[q.default].label) for q in QUESTIONS}
+    for number, q in enumerate(QUESTIONS, start=1):
+        if current[q.factor] == best_answer(q):
+            continue
+        name = f"{number}. {q.factor}"
+        configurations[name] = assessment_scenario(base, {**current, q.factor: best_answer(q)}, neighbourhood, name=name)
+        improves[name] = q.factor
+    if len(configurations) > 2:
+        best = {q.factor: best_answer(q) for q in QUESTIONS}
+        configurations["All factors at their best"] = assessment_scenario(base, best, neighbourhood,
+                                                                          name="All factors at their best")
+        improves["All factors at their best"] = "all"
+    return configurations, improves
+
+
+def ranking_table(differences: pd.DataFrame, improves: dict[str, str],
+                  metrics: tuple[str, ...] = ("admissions_avoided_per_1000", "days_to_action_median")) -> pd.DataFrame:
+    """One row per single-factor improvement, best first by gain in admissions avoided."""
+    rows = []
+    table = differences.set_index(["configuration", "metric"])
+    for name, factor in improves.items():
+        if not factor or factor == "all":
+            continue
+        row: dict[str, Any] = {"Improvement": name}
+        for metric in metrics:
+            if (name, metric) in table.index:
+                r = table.loc[(name, metric)]
+                row[f"_{metric}"] = float(r["mean_diff"])
+                row[f"{METRICS[metric].label} ({METRICS[metric].unit}), change"] = (
+                    f"{fmt_interval(r['mean_diff'], r['ci_low'], r['ci_high'])} "
+                    f"{verdict(metric, float(r['ci_low']), float(r['ci_high']))}").strip()
+            else:
+                row[f"_{metric}"] = float("nan")
+                row[f"{METRICS[metric].label} ({METRICS[metric].unit}), change"] = "–"
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    key = f"_{metrics[0]}"
+    frame = frame.sort_values(key, ascending=METRICS[metrics[0]].better == "lower", na_position="last")
+    return frame.drop(columns=[c for c in frame.columns if c.startswith("_")]).reset_index(drop=True)
+
+
+# --- lessons -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Lesson:
+    """A guided lesson: text plus a valid scenario and the levers the learner is invited to move."""
+
+    key: str
+    title: str
+    narrative: str
+    try_: str
+    notice: str
+    scenario: Scenario
+    levers: tuple[str, ...] = field(default_factory=tuple)
+    series: str = "awaiting_review"
+
+
+LESSON_TEXT_KEYS = ("title", "narrative", "try", "notice")
+
+
+def parse_lesson(text: str, *, source: str, key: str = "lesson") -> Lesson:
+    """Validate a lesson file ``{lesson: {title, narrative, try, notice[, levers, series]}, scenario: {...}}``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ScenarioError(f"{source}: malformed YAML ({getattr(err, 'problem', None) or err})", source=source) from None
+    if not isinstance(data, dict) or set(data) - {"lesson", "scenario"} or "lesson" not in data or "scenario" not in data:
+        raise ScenarioError(f"{source}: a lesson file has exactly two top-level keys, lesson and scenario", source=source)
+    lesson = data["lesson"]
+    if not isinstance(lesson, dict):
+        raise ScenarioError(f"{source}: lesson must be a mapping with {', '.join(LESSON_TEXT_KEYS)}", source=source)
+    missing = [k for k in LESSON_TEXT_KEYS if not isinstance(lesson.get(k), str) or not lesson.get(k).strip()]
+    if missing:
+        raise ScenarioError(f"{source}: lesson.{missing[0]} is missing or not text", field=f"lesson.{missing[0]}", source=source)
+    unknown = set(lesson) - set(LESSON_TEXT_KEYS) - {"levers", "series"}
+    if unknown:
+        raise ScenarioError(f"{source}: lesson.{sorted(unknown)[0]}: unknown key; allowed: "
+                            f"{', '.join(LESSON_TEXT_KEYS)}, levers, series", source=source)
+    levers = lesson.get("levers", []) or []
+    if not isinstance(levers, list) or not all(isinstance(k, str) for k in levers):
+        raise ScenarioError(f"{source}: lesson.levers must be a list of scenario keys", source=source)
+    for lever in levers:
+        if field_info(lever) is None or lever.count(".") < 1:
+            raise ScenarioError(f"{source}: lesson.levers: '{lever}' is not a scenario setting", source=source)
+    from ..metrics import DAILY_SERIES
+    series = lesson.get("series", "awaiting_review")
+    if series not in DAILY_SERIES:
+        raise ScenarioError(f"{source}: lesson.series: '{series}' is not one of {', '.join(DAILY_SERIES)}", source=source)
+    scenario = Scenario.from_dict(data["scenario"], source=f"{source} (scenario)")
+    return Lesson(key=key, title=lesson["title"].strip(), narrative=lesson["narrative"].strip(),
+                  try_=lesson["try"].strip(), notice=lesson["notice"].strip(), scenario=scenario,
+                  levers=tuple(levers), series=series)
+
+
+def load_lessons() -> tuple[list[Lesson], list[str]]:
+    """All lessons in ``scenarios/teaching/``, sorted by file name, and messages for any invalid file."""
+    lessons, problems = [], []
+    if not TEACHING_DIR.is_dir():
+        return lessons, problems
+    for path in sorted(TEACHING_DIR.glob("*.yaml")):
+        try:
+            lessons.append(parse_lesson(path.read_text(encoding="utf-8"), source=f"scenarios/teaching/{path.name}",
+                                        key=path.stem))
+        except (ScenarioError, OSError, UnicodeDecodeError) as err:
+            problems.append(str(err))
+    return lessons, problems
+
+
+# --- size and reach grid -----------------------------------------------------------------------
+
+def grid_name(multiplier: float, size: int) -> str:
+    """Configuration name of one cell of the size-and-reach grid."""
+    return f"staff x{multiplier:g}, {size:,} residents"
+
+
+def size_grid(base: Scenario, multipliers: list[float], sizes: list[int]) -> dict[str, Scenario]:
+    """One configuration per (team-size multiplier, population size).
+
+    Staff scale with population (the base's staff per resident) and then by the multiplier; GP
+    practices scale with population. The no-INT counterfactual keeps the base's staff per
+    resident, so a bigger team is compared with today's services, not with itself.
+    """
+    out: dict[str, Scenario] = {}
+    for size in sizes:
+        at_size = scale_to_size(base, size)
+        today = {f"counterfactual.staff.{role}": getattr(at_size.team.staff, role) for role in ROLES}
+        for multiplier in multipliers:
+            overrides = {f"team.staff.{role}": round(getattr(at_size.team.staff, role) * multiplier, 3) for role in ROLES}
+            name = grid_name(multiplier, size)
+            out[name] = at_size.with_overrides({**today, **overrides, "name": name}, source=name)
+    return out

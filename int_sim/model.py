@@ -1,0 +1,87 @@
+"""NeighbourhoodModel: wires residents, workforce and care to one SimPy clock.
+
+One clock owner: a SimPy process advances the day and calls the Mesa ``step``; care episodes,
+hand-offs, actions and MDT meetings are SimPy processes that run between day boundaries. Each
+source of randomness has its own stream (see :mod:`int_sim.experiment`), so two configurations
+run with the same seed see the same residents and the same underlying events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+import pandas as pd
+import simpy
+
+from .care import CareSystem
+from .metrics import Recorder
+from .population import Population
+from .scenario import Scenario
+from .workforce import Workforce
+
+STREAMS = ("population", "risk", "events", "signs", "information", "care", "workforce")
+"""Named random streams, one child SeedSequence each, in this fixed order."""
+
+
+@dataclass
+class RunResult:
+    """What one replication of one configuration produced."""
+
+    metrics: dict[str, float]
+    daily: pd.DataFrame
+    normaliser: np.ndarray  # (days, groups): Z_g(t) of this run, reused by the INT run it is the counterfactual of
+
+
+class NeighbourhoodModel(mesa.Model):
+    """A neighbourhood, its residents and its team, for one replication.
+
+    ``normaliser`` is the per-day, per-group hazard normaliser of the no-INT counterfactual run;
+    when absent the model normalises by its own state, which makes it the counterfactual.
+    """
+
+    def __init__(self, scenario: Scenario, seeds: dict[str, np.random.SeedSequence],
+                 normaliser: np.ndarray | None = None):
+        rngs = {name: np.random.default_rng(seeds[name]) for name in STREAMS}
+        super().__init__(rng=rngs["workforce"])
+        self.scenario = scenario
+        sim = scenario.simulation
+        self.warmup_days = sim.warmup_days
+        self.total_days = sim.warmup_days + sim.days
+        self.env = simpy.Environment()
+        self.population = Population(scenario, rngs["population"], rngs["risk"], rngs["events"], rngs["signs"])
+        self.workforce = Workforce(self, scenario, self.env, rngs["workforce"])
+        self.care = CareSystem(scenario, self.env, self.population, self.workforce, rngs["care"], rngs["information"],
+                               warmup_days=self.warmup_days)
+        self.recorder = Recorder(self.total_days, self.warmup_days, self.population)
+        self._external_normaliser = normaliser
+        self.normaliser = np.zeros((self.total_days, len(self.population.group_size)))
+        self.day = 0
+
+    def step(self) -> None:
+        """One day: risk, events, signs, then the workforce; care runs in SimPy between days."""
+        day, pop = self.day, self.population
+        pop.advance(day)
+        multiplier = pop.hazard_multiplier(day)
+        own = pop.normaliser(multiplier)
+        self.normaliser[day] = own
+        z = own if self._external_normaliser is None else self._external_normaliser[day]
+        admitted, crisis = pop.draw_events(day, multiplier, z, self.scenario.costs.length_of_stay_days)
+        self.recorder.record_events(day, admitted, crisis)
+        self.care.on_events(day, np.concatenate([admitted, crisis]))
+        self.care.on_signs(day, pop.draw_signs(day))
+        self.workforce.daily(day, measuring=day >= self.warmup_days)
+        self.recorder.record_day(day, self.care, self.workforce)
+
+    def _clock(self):
+        while self.day < self.total_days:
+            self.step()
+            self.day += 1
+            yield self.env.timeout(1)
+
+    def run(self) -> RunResult:
+        self.env.process(self._clock())
+        self.env.run(until=self.total_days)
+        metrics = self.recorder.metrics(self.scenario, self.care, self.workforce)
+        return RunResult(metrics=metrics, daily=self.recorder.daily_frame(), normaliser=self.normaliser)

@@ -1,0 +1,438 @@
+"""The Streamlit app: every page draws without an exception, widgets change what runs, Run
+produces results, and bad input shows an inline message instead of a traceback.
+
+Pages are drawn one at a time through ``AppTest.from_function`` (see int_sim.app.main.main), and
+the entry point ``app.py`` once through ``AppTest.from_file``. The session flag
+``int_sim_test_mode`` makes every run tiny (2,000 residents, 60 days after a 20-day warm-up), so
+each run takes a second or two; two replications are the minimum the app allows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from int_sim import ScenarioError, parse_scenario  # noqa: E402
+from int_sim.app import core  # noqa: E402
+from int_sim.scenario import CHECKLIST  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 60
+
+
+def _draw(page: str) -> None:
+    from int_sim.app.main import main
+    main(page=page)
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_function(_draw, args=(name,), default_timeout=TIMEOUT)
+    at.session_state["int_sim_test_mode"] = True
+    at.session_state["run.reps"] = 2
+    return at.run()
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    return "\n".join(str(p) for p in parts)
+
+
+# --- every page draws --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["compare", "about", "assess", "teach", "explorer"])
+def test_page_draws_with_the_illustrative_note(name):
+    at = page(name)
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.title, "every page has a title"
+    assert any("illustrative, not calibrated" in i.value for i in at.info)
+
+
+def test_entry_point_draws_the_default_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["int_sim_test_mode"] = True
+    at.run()
+    no_exception(at)
+    assert at.title[0].value == "Compare team configurations"
+    assert any("illustrative, not calibrated" in i.value for i in at.info)
+
+
+# --- Compare -----------------------------------------------------------------------------------
+
+def test_compare_levers_follow_the_schema_and_the_checklist():
+    at = page("compare")
+    expanders = [e.label for e in at.expander]
+    for number, factor in enumerate(CHECKLIST, start=1):
+        assert f"{number}. {factor}" in expanders
+    mdt = at.selectbox(key="cmp.0.preset: baseline.team.mdt_frequency")
+    assert mdt.value == "weekly"
+    assert "Ke et al." in mdt.help and "cadence" in mdt.help  # description, unit and source
+    assert at.slider(key="cmp.0.preset: baseline.team.leadership").value == pytest.approx(0.5)
+
+
+def test_compare_run_produces_a_results_table_and_downloads():
+    at = page("compare")
+    at.number_input(key="cmp.n").set_value(3).run()
+    no_exception(at)
+    assert len(at.tabs) >= 3
+    at.selectbox(key="cmp.1.preset: checklist_full.team.co_location").set_value("none")
+    at.button(key="btn.compare.run").click().run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    table = at.dataframe[0].value
+    configurations = ["baseline", "checklist_full", "small_colocated"]
+    assert list(table.columns[:2]) == ["Metric", "Unit"]
+    for name in configurations:
+        assert name in table.columns
+    assert "checklist_full − baseline" in table.columns
+    assert table["Metric"].iloc[0] == "Emergency admissions"  # headline metrics first
+    assert len(at.image) >= 4, "daily series, by group, by quintile and differences charts"
+    labels = [b.label for b in at.download_button]
+    assert "Results (CSV)" in labels and "baseline as run (YAML)" in labels
+    result = at.session_state["data.compare"]["result"]
+    assert list(result.scenarios) == configurations
+    assert result.scenarios["baseline"].population.size == 2000  # the tiny test run
+    assert result.scenarios["checklist_full"].team.co_location == "none"  # the widget change was run
+
+
+def test_compare_results_go_stale_when_a_lever_moves():
+    at = page("compare")
+    at.button(key="btn.compare.run").click().run()
+    assert not at.warning
+    at.slider(key="cmp.0.preset: baseline.team.leadership").set_value(0.9).run()
+    no_exception(at)
+    assert any("changed since" in w.value for w in at.warning)
+
+
+def test_compare_bad_upload_shows_an_error_not_a_traceback():
+    at = page("compare")
+    bad = b"team:\n  mdt_frequency: daily\n"
+    at.file_uploader(key="upload.compare").set_value(("bad.yaml", bad, "application/x-yaml")).run()
+    no_exception(at)
+    messages = [e.value for e in at.error]
+    assert any("team.mdt_frequency" in m and "daily" in m for m in messages), messages
+
+
+def test_compare_malformed_upload_shows_an_error():
+    at = page("compare")
+    at.file_uploader(key="upload.compare").set_value(("broken.yaml", b"team: [unclosed\n", "text/yaml")).run()
+    no_exception(at)
+    assert any("malformed YAML" in e.value for e in at.error)
+
+
+def test_compare_valid_upload_becomes_a_starting_point():
+    at = page("compare")
+    text = (ROOT / "scenarios" / "small_colocated.yaml").read_bytes().replace(b"name: small_colocated", b"name: mine")
+    at.file_uploader(key="upload.compare").set_value(("mine.yaml", text, "application/x-yaml")).run()
+    no_exception(at)
+    assert at.success
+    at.selectbox(key="cmp.0.source").set_value("uploaded: mine.yaml").run()
+    no_exception(at)
+    assert at.text_input(key="cmp.0.uploaded: mine.yaml.name").value == "mine"
+
+
+def test_compare_bad_other_setting_shows_an_error_and_blocks_the_run():
+    at = page("compare")
+    at.text_area(key="cmp.0.preset: baseline.extra").set_value("team.mdt_minutes = 9999").run()
+    no_exception(at)
+    messages = [e.value for e in at.error]
+    assert any("team.mdt_minutes" in m and "9999" in m for m in messages), messages
+    assert "btn.compare.run" not in [b.key for b in at.button]
+
+
+def test_compare_unknown_setting_and_duplicate_names_show_errors():
+    at = page("compare")
+    at.text_area(key="cmp.0.preset: baseline.extra").set_value("team.no_such_lever = 1").run()
+    no_exception(at)
+    assert any("no_such_lever" in e.value for e in at.error)
+    at.text_area(key="cmp.0.preset: baseline.extra").set_value("").run()
+    at.text_input(key="cmp.1.preset: checklist_full.name").set_value("baseline").run()
+    no_exception(at)
+    assert any("already used" in e.value for e in at.error)
+
+
+# --- Assess ------------------------------------------------------------------------------------
+
+def test_assess_has_one_question_per_factor_and_ranks_improvements():
+    at = page("assess")
+    assert len(at.radio) == len(CHECKLIST) == 13
+    # Put every factor at its best except two: two single improvements plus "all at best".
+    for number, question in enumerate(core.QUESTIONS, start=1):
+        at.radio(key=f"assess.q{number}").set_value(question.options[-1].label)
+    at.radio(key="assess.q10").set_value("No regular MDT")
+    at.radio(key="assess.q13").set_value("No")
+    at.run()
+    no_exception(at)
+    at.button(key="btn.assess.run").click().run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    ranking = at.dataframe[0].value
+    assert set(ranking["Improvement"]) == {"10. Multidisciplinary teams", "13. Compatible IT systems and data sharing"}
+    assert any("Admissions avoided" in c for c in ranking.columns)
+    assert any("Time to action" in c for c in ranking.columns)
+    result = at.session_state["data.assess"]["result"]
+    assert list(result.scenarios) == ["Your INT", "10. Multidisciplinary teams",
+                                      "13. Compatible IT systems and data sharing", "All factors at their best"]
+    assert result.scenarios["Your INT"].team.mdt_frequency == "none"
+    assert result.scenarios["10. Multidisciplinary teams"].team.mdt_frequency == "weekly"
+
+
+def test_assess_all_best_has_nothing_to_run():
+    at = page("assess")
+    for number, question in enumerate(core.QUESTIONS, start=1):
+        at.radio(key=f"assess.q{number}").set_value(question.options[-1].label)
+    at.run()
+    no_exception(at)
+    assert at.button(key="btn.assess.run").disabled
+
+
+# --- Teach -------------------------------------------------------------------------------------
+
+def test_teach_lesson_runs_the_learners_change():
+    at = page("teach")
+    assert len(at.selectbox(key="teach.lesson").options) >= 3
+    at.selectbox(key="teach.lesson").set_value("02_time_to_meet").run()
+    no_exception(at)
+    assert at.header[0].value == "Time to meet"
+    at.selectbox(key="teach.02_time_to_meet.team.mdt_frequency").set_value("weekly").run()
+    at.button(key="btn.teach.run").click().run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    table = at.dataframe[0].value
+    assert "your change − lesson start" in table.columns
+    assert "What to notice" in texts(at)
+    result = at.session_state["data.teach"]["result"]
+    assert result.scenarios["your change"].team.mdt_frequency == "weekly"
+    assert result.scenarios["lesson start"].team.mdt_frequency == "monthly"
+
+
+# --- Size and reach ----------------------------------------------------------------------------
+
+def test_explorer_runs_a_small_grid():
+    at = page("explorer")
+    at.multiselect(key="explore.sizes").set_value([2_000])
+    at.multiselect(key="explore.multipliers").set_value([0.5, 1.0])
+    at.run()
+    at.button(key="btn.explore.run").click().run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    table = at.dataframe[0].value
+    assert list(table["Team size"]) == ["x0.5", "x1"]
+    assert at.image, "the heatmap is drawn"
+
+
+def test_explorer_empty_grid_shows_an_error():
+    at = page("explorer")
+    at.multiselect(key="explore.sizes").set_value([]).run()
+    no_exception(at)
+    assert any("at least one" in e.value for e in at.error)
+
+
+# --- helpers without Streamlit -----------------------------------------------------------------
+
+def test_only_presets_by_name_can_be_loaded():
+    assert set(core.preset_paths()) >= {"baseline", "fragmented", "checklist_full"}
+    for name in ["../pyproject", "/etc/passwd", "teaching/01_records_that_flow", "baseline.yaml"]:
+        with pytest.raises(ScenarioError):
+            core.load_preset(name)
+
+
+def test_upload_rejects_binary_and_huge_files():
+    with pytest.raises(ScenarioError, match="UTF-8"):
+        core.parse_upload(b"\xff\xfe\x00", "x.yaml")
+    with pytest.raises(ScenarioError, match="too large"):
+        core.parse_upload(b"#" * (core.MAX_UPLOAD_BYTES + 1), "x.yaml")
+
+
+def test_quick_run_scales_staff_and_practices_in_proportion():
+    base = core.load_preset("baseline")
+    quick = core.apply_run_size(base, core.RUN_SIZES["quick"])
+    factor = 10_000 / base.population.size
+    assert quick.population.size == 10_000
+    assert quick.simulation.days == 365
+    assert quick.team.staff.total() == pytest.approx(base.team.staff.total() * factor, rel=1e-3)
+    assert quick.population.gp_practices == max(1, round(base.population.gp_practices * factor))
+    assert quick.team.mdt_frequency == base.team.mdt_frequency
+    small = base.with_overrides({"population.size": 5_000})
+    assert core.apply_run_size(small, core.RUN_SIZES["quick"]).population.size == 5_000  # never scaled up
+    assert core.apply_run_size(base, core.RUN_SIZES["full"]) == base
+
+
+def test_results_csv_carries_provenance():
+    summary = pd.DataFrame({"configuration": ["a", "b"], "metric": ["admissions_per_1000"] * 2,
+                            "mean": [1.0, 2.0], "ci_low": [0.5, 1.5], "ci_high": [1.5, 2.5], "n": [2, 2]})
+    differences = pd.DataFrame({"configuration": ["b"], "metric": ["admissions_per_1000"], "mean_diff": [1.0],
+                                "ci_low": [0.2], "ci_high": [1.8], "n": [2]})
+    provenance = {"int_sim_version": "9.9", "seed": 7, "replications": 2, "scenario_hash": {"a": "h1", "b": "h2"}}
+    frame = pd.read_csv(__import__("io").StringIO(core.results_csv(summary, differences, provenance, run_size="quick")))
+    assert {"int_sim_version", "seed", "replications", "scenario_hash"} <= set(frame.columns)
+    assert list(frame["scenario_hash"]) == ["h1", "h2", "h2"]
+    assert set(frame["seed"]) == {7} and set(frame["kind"]) == {"mean", "difference"}
+    assert frame.loc[frame["kind"] == "difference", "reference"].item() == "a"
+
+
+def test_every_answer_makes_a_valid_scenario_and_best_answers_match_checklist_full():
+    base = core.load_preset("baseline")
+    for q in core.QUESTIONS:
+        for option in q.options:
+            core.assessment_scenario(base, {q.factor: option.label}, {})  # validates
+    best = core.assessment_scenario(base, {q.factor: q.options[-1].label for q in core.QUESTIONS}, {})
+    full = core.load_preset("checklist_full")
+    for key in ["team.co_location", "team.mdt_frequency", "team.gp_in_mdt", "team.pooled_budget",
+                "team.joint_training", "team.information_sharing", "team.staff.care_navigator"]:
+        assert core.get_value(best, key) == core.get_value(full, key), key
+
+
+def test_lesson_files_are_valid_and_their_scenarios_parse_alone():
+    lessons, problems = core.load_lessons()
+    assert not problems
+    assert len(lessons) >= 3
+    for path in sorted((ROOT / "scenarios" / "teaching").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        assert set(data) == {"lesson", "scenario"}
+        parse_scenario(yaml.safe_dump(data["scenario"]), source=str(path))
+    for lesson in lessons:
+        assert lesson.levers and all(core.get_value(lesson.scenario, k) is not None for k in lesson.levers)
+
+
+def test_bad_lesson_files_are_rejected():
+    good = (ROOT / "scenarios" / "teaching" / "01_records_that_flow.yaml").read_text()
+    with pytest.raises(ScenarioError, match="two top-level keys"):
+        core.parse_lesson("title: x\n", source="t.yaml")
+    data = yaml.safe_load(good)
+    data["scenario"]["team"]["co_location"] = "sometimes"
+    with pytest.raises(ScenarioError, match="team.co_location"):
+        core.parse_lesson(yaml.safe_dump(data), source="t.yaml")
+    data = yaml.safe_load(good)
+    del data["lesson"]["notice"]
+    with pytest.raises(ScenarioError, match="lesson.notice"):
+        core.parse_lesson(yaml.safe_dump(data), source="t.yaml")
+
+
+def test_the_model_does_not_import_streamlit():
+    import subprocess
+    import sys
+    code = "import sys, int_sim, int_sim.plots; from int_sim import compare; print('streamlit' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_compare_changed_upload_under_the_same_name_is_a_new_starting_point():
+    at = page("compare")
+    path = ROOT / "scenarios" / "small_colocated.yaml"
+    first = path.read_bytes()
+    second = first.replace(b"co_location: full", b"co_location: none")
+    at.file_uploader(key="upload.compare").set_value(("mine.yaml", first, "application/x-yaml")).run()
+    at.file_uploader(key="upload.compare").set_value(("mine.yaml", second, "application/x-yaml")).run()
+    no_exception(at)
+    options = at.selectbox(key="cmp.0.source").options
+    assert "uploaded: mine.yaml" in options and "uploaded: mine.yaml (2)" in options
+    at.selectbox(key="cmp.0.source").set_value("uploaded: mine.yaml (2)").run()
+    assert at.selectbox(key="cmp.0.uploaded: mine.yaml (2).team.co_location").value == "none"
+
+
+def test_plots_label_axes_with_units_and_use_the_colour_blind_safe_palette():
+    from matplotlib.figure import Figure
+
+    from int_sim import plots
+    days = list(range(-5, 10))
+    daily = pd.DataFrame([(c, r, d, "admissions", float(d % 3 + r)) for c in ["a", "b"] for r in range(3) for d in days],
+                         columns=["configuration", "replication", "day", "metric", "value"])
+    fig = plots.daily_series(daily, "admissions", smooth_days=7)
+    ax = fig.axes[0]
+    assert isinstance(fig, Figure)
+    assert "admissions per day" in ax.get_ylabel() and "day" in ax.get_xlabel()
+    assert [line.get_color() for line in ax.get_lines()][:2] == [plots.PALETTE[0], plots.PALETTE[1]]
+    groups = [f"admissions_per_1000.{g}" for g in __import__("int_sim.scenario", fromlist=["GROUPS"]).GROUPS]
+    summary = pd.DataFrame([(c, m, 10.0, 8.0, 12.0, 3) for c in ["a", "b"] for m in groups],
+                           columns=["configuration", "metric", "mean", "ci_low", "ci_high", "n"])
+    ax = plots.admissions_by_group(summary).axes[0]
+    assert "per 1,000" in ax.get_ylabel() and ax.get_xlabel() == "patient group"
+    differences = pd.DataFrame({"configuration": ["b"], "metric": ["admissions_avoided_per_1000"], "mean_diff": [1.0],
+                                "ci_low": [0.5], "ci_high": [1.5], "n": [3]})
+    ax = plots.differences_forest(differences, "admissions_avoided_per_1000", reference="a").axes[0]
+    assert "per 1,000 residents per year" in ax.get_xlabel() and "higher is better" in ax.get_xlabel()
+    grid = pd.DataFrame({"x": [0.5, 1.0, 0.5, 1.0], "y": [1000, 1000, 2000, 2000], "mean": [1.0, 2.0, 3.0, np.nan]})
+    ax = plots.heatmap(grid, x="x", y="y", xlabel="team size", ylabel="residents").axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["2,000", "1,000"]
+
+
+def test_the_real_server_starts_and_draws_every_page_without_an_exception():
+    """Start `streamlit run app.py` headless, fetch it over HTTP, and run every page through the
+    server's websocket protocol (what a browser does), checking for exception elements."""
+    import asyncio
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    websockets = pytest.importorskip("websockets")
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+                               "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError("the Streamlit server did not start")
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://localhost:{port}/", timeout=5) as reply:
+            assert reply.status == 200 and b"<html" in reply.read().lower()
+
+        async def draw(url_path: str) -> dict:
+            found = {"exceptions": [], "titles": []}
+            async with websockets.connect(f"ws://localhost:{port}/_stcore/stream", subprotocols=["streamlit"],
+                                          max_size=None) as ws:
+                message = BackMsg()
+                message.rerun_script.query_string = ""
+                message.rerun_script.page_name = url_path
+                await ws.send(message.SerializeToString())
+                while True:
+                    forward = ForwardMsg()
+                    forward.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=30))
+                    kind = forward.WhichOneof("type")
+                    if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                        element = forward.delta.new_element
+                        if element.WhichOneof("type") == "exception":
+                            found["exceptions"].append(element.exception.message)
+                        elif element.WhichOneof("type") == "heading" and element.heading.tag == "h1":
+                            found["titles"].append(element.heading.body)
+                    elif kind == "script_finished":
+                        return found
+
+        expected = {"": "Compare team configurations", "assess": "Assess my INT", "teach": "Teach: guided lessons",
+                    "explorer": "Size and reach explorer", "about": "About the model"}
+        for url_path, title in expected.items():
+            found = asyncio.run(draw(url_path))
+            assert not found["exceptions"], (url_path, found["exceptions"])
+            assert found["titles"] == [title], (url_path, found["titles"])
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

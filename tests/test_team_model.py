@@ -1,0 +1,162 @@
+"""The team model: each lever moves outcomes the way the evidence says, on common random numbers.
+
+Each comparison holds everything else fixed and pairs replications, so a difference whose whole
+95% interval lies on one side of zero is a real response of the model, not noise.
+"""
+
+import numpy as np
+import pytest
+
+from int_sim import compare
+from int_sim.experiment import replication_seeds
+from int_sim.model import NeighbourhoodModel
+from int_sim.scenario import ROLES
+
+from model_helpers import diff, preset, scaled
+
+SIZE = 20_000
+
+
+@pytest.fixture(scope="module")
+def levers():
+    base = scaled(preset("baseline"), SIZE)
+    variants = {
+        "base": base,
+        "mdt_none": base.with_overrides({"team.mdt_frequency": "none"}),
+        "it_none": base.with_overrides({"team.it_interoperability": 0.0}),
+        "it_full": base.with_overrides({"team.it_interoperability": 1.0}),
+        "colocation_none": base.with_overrides({"team.co_location": "none"}),
+        "colocation_full": base.with_overrides({"team.co_location": "full"}),
+        "effect_large": base.with_overrides({"care.intervention_effect": 0.35}),
+        "checklist_full": scaled(preset("checklist_full"), SIZE),
+        "fragmented": scaled(preset("fragmented"), SIZE),
+    }
+    return compare(variants, replications=5, seed=3, workers=2)
+
+
+def significantly_below(comparison, a, b, metric):
+    """a's metric is below b's: the paired difference a - b has its whole interval below zero."""
+    first = comparison.differences
+    mean_a, low_a, high_a = diff(comparison, a, metric) if a != "base" else (0.0, 0.0, 0.0)
+    if b == "base":
+        return high_a < 0, (mean_a, low_a, high_a)
+    # both against base: difference of paired differences, per replication
+    reps = comparison.replications
+    wide = reps[reps.metric == metric].pivot(index="replication", columns="configuration", values="value")
+    d = (wide[a] - wide[b]).to_numpy()
+    from int_sim.experiment import t_interval
+    mean, low, high = t_interval(d)
+    return high < 0, (mean, low, high)
+
+
+def test_weekly_mdt_gives_fewer_admissions_than_none(levers):
+    ok, interval = significantly_below(levers, "base", "mdt_none", "admissions_per_1000")
+    assert ok, interval
+
+
+def test_full_it_interoperability_cuts_repeat_assessments_and_time_to_action(levers):
+    for metric in ("repeat_assessments_per_plan", "days_to_action_median"):
+        ok, interval = significantly_below(levers, "it_full", "it_none", metric)
+        assert ok, (metric, interval)
+
+
+def test_co_location_shortens_time_to_action(levers):
+    ok, interval = significantly_below(levers, "colocation_full", "colocation_none", "days_to_action_median")
+    assert ok, interval
+
+
+def test_a_larger_intervention_effect_gives_fewer_admissions(levers):
+    ok, interval = significantly_below(levers, "effect_large", "base", "admissions_per_1000")
+    assert ok, interval
+
+
+@pytest.fixture(scope="module")
+def workforce_levers():
+    """Turnover and vacancies, with enough staff that burnout (which amplifies any difference
+    either way and makes single replications diverge) does not swamp the levers' own effect."""
+    base = scaled(preset("baseline"), 10_000, days=730, warmup=60, staff_factor=3)
+    variants = {"base": base,
+                "short_term": base.with_overrides({"team.funding_stability": "short_term"}),
+                "joint_training": base.with_overrides({"team.joint_training": True})}
+    return compare(variants, replications=8, seed=21, workers=2)
+
+
+def test_short_term_funding_raises_vacancies(workforce_levers):
+    ok, interval = significantly_below(workforce_levers, "base", "short_term", "vacancy_days")
+    assert ok, interval
+
+
+def test_joint_training_lowers_turnover(workforce_levers):
+    ok, interval = significantly_below(workforce_levers, "joint_training", "base", "staff_turnover_pct")
+    assert ok, interval
+
+
+def test_checklist_full_beats_fragmented_on_admissions_avoided_and_time_to_action(levers):
+    ok, interval = significantly_below(levers, "fragmented", "checklist_full", "admissions_avoided_per_1000")
+    assert ok, interval
+    ok, interval = significantly_below(levers, "checklist_full", "fragmented", "days_to_action_median")
+    assert ok, interval
+
+
+def test_fragmented_avoids_nothing_against_itself(levers):
+    values = levers.replications
+    avoided = values[(values.configuration == "fragmented") & (values.metric == "admissions_avoided_per_1000")]
+    assert (avoided.value == 0).all()
+
+
+def test_invariants_hold_in_every_configuration(levers):
+    values = levers.replications
+    never_negative = values[~values.metric.isin(["admissions_avoided_per_1000", "net_cost_per_resident"])]
+    assert (never_negative.value >= 0).all(), never_negative[never_negative.value < 0]
+    for metric in ("staff_utilisation_pct", "signs_acted_before_crisis_pct", "continuity_of_care_pct", "joint_plans_pct"):
+        v = values[values.metric == metric].value
+        assert ((v >= 0) & (v <= 100)).all(), metric
+    burnout = values[values.metric == "staff_burnout_mean"].value
+    assert ((burnout >= 0) & (burnout <= 1)).all()
+    daily = levers.daily
+    assert (daily.dropna().value >= 0).all()
+
+
+def test_residents_are_neither_created_nor_lost_and_admissions_fit_resident_days():
+    scenario = scaled(preset("baseline"), 5_000, days=120, warmup=30)
+    model = NeighbourhoodModel(scenario, replication_seeds(4, 0))
+    result = model.run()
+    pop = model.population
+    for name in ("group", "quintile", "excess", "weight", "hospital_until", "needs"):
+        assert len(getattr(pop, name)) == scenario.population.size, name
+    assert pop.group_size.sum() == scenario.population.size
+    admissions = result.daily[result.daily.metric == "admissions"].value
+    assert admissions.sum() <= scenario.population.size * model.total_days
+    posts = model.workforce.posts
+    assert sum(p.occupant is not None for p in posts) <= sum(p.funded for p in posts) <= len(posts)
+    for person in model.workforce.in_post():
+        assert 0 <= person.busy <= person.caseload
+    care = model.care.totals
+    assert care.acted + care.crisis_first <= care.episodes
+    assert len(care.days_to_action) >= care.acted
+
+
+def test_a_team_without_a_role_never_completes_actions_that_need_it():
+    scenario = scaled(preset("baseline"), 5_000, days=180, warmup=30).with_overrides({"team.staff.therapist": 0})
+    model = NeighbourhoodModel(scenario, replication_seeds(1, 0))
+    model.run()
+    totals = model.care.totals
+    assert totals.actions_done["therapist"] == 0
+    assert totals.actions_unmet > 0
+    assert sum(totals.actions_done[r] for r in ROLES) > 0  # the other roles still act
+
+
+def test_team_size_has_an_interior_optimum_at_fixed_reach():
+    """Too few staff: queues. Too many: time spent keeping in touch. The middle does best."""
+    base = preset("baseline")
+    sizes = {f"x{k}": scaled(base, SIZE, staff_factor=k, fixed_counterfactual=True) for k in (0.25, 2, 16)}
+    result = compare(sizes, replications=3, seed=5, workers=2)
+    small_minus_middle = diff(result, "x2", "admissions_per_1000")  # x2 - x0.25
+    assert small_minus_middle[2] < 0, small_minus_middle
+    reps = result.replications
+    wide = reps[reps.metric == "admissions_per_1000"].pivot(index="replication", columns="configuration", values="value")
+    from int_sim.experiment import t_interval
+    middle_minus_large = t_interval((wide["x2"] - wide["x16"]).to_numpy())
+    assert middle_minus_large[2] < 0, middle_minus_large
+    coordination = result.summary[result.summary.metric == "coordination_time_pct"].set_index("configuration")["mean"]
+    assert coordination["x16"] > 3 * coordination["x2"]
