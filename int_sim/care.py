@@ -61,10 +61,7 @@ class Episode:
 class CareTotals:
     """Counts collected over the measured period."""
 
-    episodes: int = 0
-    acted: int = 0
-    crisis_first: int = 0
-    days_to_action: list = field(default_factory=list)
+    episodes: list = field(default_factory=list)  # every episode opened in the measured period
     plans_completed: int = 0
     joint_plans: int = 0
     navigated_plans: int = 0
@@ -117,10 +114,8 @@ class CareSystem:
         """A crisis or admission before anyone acted marks the episode as too late."""
         for resident in residents.tolist():
             episode = self.open.get(resident)
-            if episode is not None and episode.first_action_day is None and not episode.crisis_before_action:
+            if episode is not None and episode.first_action_day is None:
                 episode.crisis_before_action = True
-                if episode.measured:
-                    self.totals.crisis_first += 1
 
     def _open_episode(self, resident: int, day: int, u: float, u_wait: float) -> Episode:
         needs = self.population.needs_of(resident)
@@ -134,7 +129,7 @@ class CareSystem:
                           measured=day >= self.warmup_days, state={role: PENDING for role in ordered})
         self.open[resident] = episode
         if episode.measured:
-            self.totals.episodes += 1
+            self.totals.episodes.append(episode)
         # services that share a building hear of a sign sooner and decide faster
         wait = -self.scenario.care.usual_response_days * (1 - 0.3 * self.co_location) * np.log1p(-u_wait)
         self.env.process(self._usual_care(episode, wait))
@@ -201,7 +196,7 @@ class CareSystem:
         for role in episode.needs:
             if episode.state[role] != PENDING:
                 continue
-            if not first:
+            if not (first and role == episode.seen_by):  # anyone but the service that saw the sign needs a referral
                 delay, lost = self._handoff(episode, role, care.referral_days, care.referral_loss)
                 yield self.env.timeout(delay)
                 if episode.state[role] != PENDING:
@@ -262,10 +257,6 @@ class CareSystem:
         now = self.env.now
         if episode.first_action_day is None:
             episode.first_action_day = now
-            if episode.measured:
-                self.totals.days_to_action.append(now - episode.opened)
-                if not episode.crisis_before_action:
-                    self.totals.acted += 1
         if episode.measured and previous is not None and previous.in_post:
             self.totals.continuity_opportunities += 1
             self.totals.continuity_kept += person is previous

@@ -28,7 +28,7 @@ METRICS: dict[str, Metric] = {
     "crises_per_1000": Metric("Crisis presentations", "per 1,000 residents per year", "Crisis presentations not leading to admission, annualised."),
     "bed_days_per_1000": Metric("Emergency bed days", "per 1,000 residents per year", "Bed days of emergency admissions that started in the measured period."),
     "admissions_avoided_per_1000": Metric("Admissions avoided", "per 1,000 residents per year", "Admissions of the no-INT counterfactual minus this configuration's, on the same random numbers.", "higher"),
-    "days_to_action_median": Metric("Time to action", "days (median)", "Days from the first warning sign a service saw to the first action for that resident."),
+    "days_to_action_median": Metric("Time to action", "days (median)", "Days from the first warning sign a service saw to the first action for that resident; episodes never acted on count as longer than any wait."),
     "signs_acted_before_crisis_pct": Metric("Signs acted on before a crisis", "% of episodes", "Episodes where someone acted before any crisis or admission.", "higher"),
     "repeat_assessments_per_plan": Metric("Repeat assessments", "per completed plan", "Times a resident had to tell their story again because records did not flow."),
     "continuity_of_care_pct": Metric("Continuity of care", "% of repeat contacts", "Repeat contacts in a role delivered by the professional the resident saw last time.", "higher"),
@@ -51,6 +51,11 @@ for _group in GROUPS:
     METRICS[f"crises_per_1000.{_group}"] = Metric(f"Crises, {_group.replace('_', ' ')}", "per 1,000 residents per year", f"Crisis presentations among {_group.replace('_', ' ')} residents.")
 for _q in range(1, 6):
     METRICS[f"admissions_per_1000.q{_q}"] = Metric(f"Admissions, IMD quintile {_q}", "per 1,000 residents per year", f"Emergency admissions in deprivation quintile {_q} (1 = most deprived).")
+    METRICS[f"crises_per_1000.q{_q}"] = Metric(f"Crises, IMD quintile {_q}", "per 1,000 residents per year", f"Crisis presentations in deprivation quintile {_q} (1 = most deprived).")
+for _name, _who in [(g, g.replace("_", " ")) for g in GROUPS] + [(f"q{q}", f"IMD quintile {q}") for q in range(1, 6)]:
+    for _base in ("admissions_avoided_per_1000", "days_to_action_median", "signs_acted_before_crisis_pct"):
+        _metric = METRICS[_base]
+        METRICS[f"{_base}.{_name}"] = Metric(f"{_metric.label}, {_who}", _metric.unit, f"{_metric.description} ({_who} only)", _metric.better)
 
 HEADLINE = ["admissions_per_1000", "admissions_avoided_per_1000", "crises_per_1000", "days_to_action_median",
             "signs_acted_before_crisis_pct", "repeat_assessments_per_plan", "continuity_of_care_pct",
@@ -80,6 +85,7 @@ class Recorder:
         self.admissions_by_group = np.zeros(len(GROUPS))
         self.crises_by_group = np.zeros(len(GROUPS))
         self.admissions_by_quintile = np.zeros(5)
+        self.crises_by_quintile = np.zeros(5)
         self.bed_days = 0.0
         self.wte_days = 0.0
 
@@ -96,6 +102,7 @@ class Recorder:
             self.bed_days += float(np.minimum(pop.hospital_until[admitted] - day, self.total_days - day).sum())
         if crisis.size:
             self.crises_by_group += np.bincount(pop.group[crisis], minlength=len(GROUPS))
+            self.crises_by_quintile += np.bincount(pop.quintile[crisis] - 1, minlength=5)
 
     def record_day(self, day: int, care, workforce) -> None:
         s = self.series
@@ -128,15 +135,12 @@ class Recorder:
         for q in range(5):
             if quintile_size[q]:
                 out[f"admissions_per_1000.q{q + 1}"] = self.admissions_by_quintile[q] / quintile_size[q] * per_1000_year
+                out[f"crises_per_1000.q{q + 1}"] = self.crises_by_quintile[q] / quintile_size[q] * per_1000_year
         if quintile_size[0] and quintile_size[4]:
             out["deprivation_gap_admissions_per_1000"] = out["admissions_per_1000.q1"] - out["admissions_per_1000.q5"]
 
         c = care.totals
-        if c.days_to_action:
-            out["days_to_action_median"] = float(np.median(c.days_to_action))
-        decided = c.acted + c.crisis_first
-        if decided:
-            out["signs_acted_before_crisis_pct"] = 100.0 * c.acted / decided
+        out.update(_episode_metrics(c.episodes, pop))
         if c.plans_completed:
             out["repeat_assessments_per_plan"] = c.repeat_assessments / c.plans_completed
             out["joint_plans_pct"] = 100.0 * c.joint_plans / c.plans_completed
@@ -169,9 +173,37 @@ class Recorder:
         return pd.concat(frames, ignore_index=True)
 
 
+def _episode_metrics(episodes: list, pop) -> dict[str, float]:
+    """Time to action and signs acted on before a crisis: overall, by group and by quintile."""
+    if not episodes:
+        return {}
+    resident = np.array([e.resident for e in episodes])
+    # an episode nobody acted on counts as longer than any wait
+    wait = np.array([np.inf if e.first_action_day is None else e.first_action_day - e.opened for e in episodes])
+    acted_first = np.array([e.first_action_day is not None and not e.crisis_before_action for e in episodes])
+    crisis_first = np.array([e.crisis_before_action for e in episodes])
+    subsets = {"": np.ones(len(episodes), dtype=bool)}
+    group, quintile = pop.group[resident], pop.quintile[resident]
+    subsets.update({f".{name}": group == g for g, name in enumerate(GROUPS)})
+    subsets.update({f".q{q}": quintile == q for q in range(1, 6)})
+    out = {}
+    for suffix, mask in subsets.items():
+        n = int(mask.sum())
+        if n and np.isfinite(wait[mask]).sum() > n / 2:  # with half or more never acted on, the median is unknown
+            out[f"days_to_action_median{suffix}"] = float(np.median(wait[mask]))
+        decided = int(acted_first[mask].sum() + crisis_first[mask].sum())
+        if decided:
+            out[f"signs_acted_before_crisis_pct{suffix}"] = 100.0 * acted_first[mask].sum() / decided
+    return out
+
+
 def paired_with_counterfactual(metrics: dict[str, float], counterfactual: dict[str, float]) -> dict[str, float]:
     """Add the metrics defined against the no-INT counterfactual run on the same random numbers."""
     out = dict(metrics)
-    out["admissions_avoided_per_1000"] = counterfactual["admissions_per_1000"] - metrics["admissions_per_1000"]
+    for key in metrics:
+        if key == "admissions_per_1000" or key.startswith("admissions_per_1000."):
+            if key in counterfactual:
+                avoided = key.replace("admissions_per_1000", "admissions_avoided_per_1000")
+                out[avoided] = counterfactual[key] - metrics[key]
     out["net_cost_per_resident"] = metrics["cost_per_resident"] - counterfactual["cost_per_resident"]
     return out

@@ -239,7 +239,7 @@ class Team(_Section):
     funding_term_days: int = param(365, unit="days", ge=30, le=3650,
                                    description="With short-term funding: days from the start of the run to the funding cliff.",
                                    source=ASSUMPTION)
-    pooled_budget: bool = param(False, unit="yes/no", description="Pooled budget across organisations: capacity can move where it is short.",
+    pooled_budget: bool = param(False, unit="yes/no", description="Pooled budget across organisations: money follows the shortage, so vacancies fill 30% faster and a funding cliff closes half as many posts.",
                                 source="checklist factor 8 (pooled budgets where appropriate)")
     leadership: float = param(0.5, unit="0 to 1", ge=0, le=1, description="Strength of enabling, supportive leadership.",
                               source="checklist factor 2")
@@ -261,24 +261,24 @@ class Care(_Section):
     """How services respond to warning signs, and what a completed plan does."""
 
     intervention_effect: float = param(0.15, unit="relative hazard cut", ge=0, le=0.9,
-                                       description="Relative cut in crisis and admission hazard after a completed, fully joined-up plan.",
+                                       description="Relative cut in crisis and admission hazard for protection_days after a completed, fully joined-up plan (scaled down for partial or uncoordinated plans). A completed plan also clears the resident's excess risk in proportion to its quality.",
                                        source="modest on purpose: Stokes et al. 2015 and Baxter et al. 2018 find small, inconsistent effects")
     protection_days: int = param(180, unit="days", ge=1, le=1000,
                                  description="How long a completed plan keeps its effect.", source=ASSUMPTION)
     signs_per_week_at_risk: float = param(0.35, unit="signs per week", ge=0.01, le=7,
-                                          description="How often a deteriorating resident shows a warning sign some service sees (missed appointment, fall, carer stress...).",
+                                          description="How often a clearly deteriorating resident (excess risk of 1 or more; proportionally less below) shows a warning sign some service sees (missed appointment, fall, carer stress...).",
                                           source=ASSUMPTION)
     usual_response_days: float = param(28, unit="days", ge=0, le=365,
                                        description="Mean wait, without an INT, between a service seeing a sign and deciding to act (before waiting for a professional).",
                                        source=ASSUMPTION)
     referral_days: float = param(14, unit="days", ge=0, le=365,
-                                 description="Mean delay of an onward referral between organisations without an INT.",
+                                 description="Mean delay of an onward referral between organisations, before co-location, trust and records act on it: the delay is multiplied by (1 - 0.5 x co-location)(1.5 - trust)(1 + 0.5 x (1 - record flow)), about 1.8 in the fragmented counterfactual.",
                                  source=ASSUMPTION)
     referral_loss: float = param(0.25, unit="share", ge=0, le=1,
                                  description="Share of onward referrals between organisations that are never acted on, without an INT.",
                                  source=ASSUMPTION)
     team_handoff_days: float = param(3, unit="days", ge=0, le=365,
-                                     description="Mean delay of a hand-off inside the team between organisations, with full trust, co-location and shared records.",
+                                     description="Mean delay of a hand-off within a joint plan, multiplied by the same factor as referrals (about 0.25 with full trust, co-location and shared records).",
                                      source=ASSUMPTION)
     information_delay_days: float = param(10, unit="days", ge=0, le=365,
                                           description="Mean delay for a sign seen by one service to reach the team with no shared records and no co-location.",
@@ -371,6 +371,11 @@ class Workforce(_Section):
                                           source=ASSUMPTION)
     trust_decay_per_day: float = param(0.002, unit="share per day", ge=0, le=1,
                                        description="Trust lost per day without contact.", source=ASSUMPTION)
+    trust_gain_joint_work: float = param(0.08, unit="share of the gap to full trust", ge=0, le=1,
+                                         description="Trust gained between everyone who worked one completed plan together.",
+                                         source=ASSUMPTION)
+    trust_gain_mdt: float = param(0.02, unit="share of the gap to full trust", ge=0, le=1,
+                                  description="Trust gained between everyone attending one MDT meeting.", source=ASSUMPTION)
     daily_contacts: float = param(1.0, unit="colleagues per day", ge=0, le=50,
                                   description="Colleagues a professional is in touch with on a typical day, before co-location (which multiplies it by up to 4).",
                                   source=ASSUMPTION)

@@ -32,10 +32,6 @@ SECTOR_OF_ROLE = {
     "social_prescriber": "vcse",
     "housing_officer": "housing",
 }
-TRUST_GAIN_JOINT_WORK = 0.08
-"""Trust gained (share of the gap to full trust) by working one case together (assumption)."""
-TRUST_GAIN_MDT = 0.02
-"""Trust gained by attending one MDT meeting together (assumption)."""
 
 
 class Organisation(mesa.Agent):
@@ -69,7 +65,6 @@ class Professional(mesa.Agent):
         self.absent_until = -1
         self.in_post = True
         self.parked: list[Place] = []  # places withheld while absent
-        self.patients: set[int] = set()
 
     def tenure(self, day: int) -> int:
         return day - self.start_day
@@ -371,8 +366,9 @@ class Workforce:
         t += gain * np.minimum(contact, 1.0) * (1.0 - t) - wf.trust_decay_per_day * (t - floor).clip(0)
         np.fill_diagonal(t, 1.0)
 
-    def joint_work(self, people: list[Professional], gain: float = TRUST_GAIN_JOINT_WORK) -> None:
+    def joint_work(self, people: list[Professional], gain: float | None = None) -> None:
         """Working a case together builds trust between everyone involved."""
+        gain = self.scenario.workforce.trust_gain_joint_work if gain is None else gain
         idx = [p.post.index for p in people if p.in_post]
         if len(idx) < 2:
             return
@@ -384,7 +380,7 @@ class Workforce:
         """A meeting is contact for everyone who attends."""
         u = self.rng.random(len(self.posts))
         attending = [p.occupant for k, p in enumerate(self.posts) if p.occupant is not None and u[k] < attendance]
-        self.joint_work(attending, gain=TRUST_GAIN_MDT)
+        self.joint_work(attending, gain=self.scenario.workforce.trust_gain_mdt)
 
     def _update_role_trust(self) -> None:
         """Weekly summaries of the pairwise trust matrix used by hand-offs and information flow."""
