@@ -396,7 +396,7 @@ def run(
     sets: SetOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
-    workers: WorkersOption = 1,
+    workers: WorkersOption = 0,
 ) -> None:
     """Run one scenario and report its outcomes with 95% intervals.
 
@@ -431,7 +431,7 @@ def compare_command(
     sets: SetOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
-    workers: WorkersOption = 1,
+    workers: WorkersOption = 0,
 ) -> None:
     """Compare team configurations on the same residents and events.
 
@@ -476,6 +476,133 @@ def validate(
         sc = _load(scenario, sets)
         typer.echo(f"ok: {scenario} ({sc.name}): {sc.population.size:,} residents, "
                    f"{sc.team.staff.total():g} staff WTE, MDT {sc.team.mdt_frequency}")
+
+
+# --- sweeps and the results store ------------------------------------------------------------
+
+EXPORT_FORMATS = (".csv", ".parquet")
+
+
+@contextmanager
+def _sweep_errors() -> Iterator[None]:
+    """Bad specs, stores and scheduler addresses are bad input: exit 2 with one line."""
+    from .store import StoreError
+    from .sweep import SweepError
+    try:
+        yield
+    except (SweepError, StoreError) as err:
+        raise BadInput(str(err)) from None
+
+
+@contextmanager
+def _sweep_progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """Like :func:`_progress`, with the total known only once the store says what is done."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        first = True
+
+        def update(done: int, total: int) -> None:
+            nonlocal first
+            if first:  # replications stored by an earlier run must not count towards the speed
+                bar.reset(task, total=total, completed=done)
+                first = False
+            else:
+                bar.update(task, completed=done)
+
+        yield update
+
+
+@app.command()
+def sweep(
+    spec: Annotated[str, typer.Argument(metavar="SPEC.yaml", help="Sweep spec: base scenario, design, factors.")],
+    store: Annotated[Path, typer.Option("--store", metavar="FILE.duckdb",
+                                        help="DuckDB results store; created if missing, resumed if the sweep is in it.")],
+    workers: WorkersOption = 0,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run on an existing Dask distributed cluster, e.g. tcp://host:8786, instead of local processes.")] = None,
+) -> None:
+    """Run a parameter sweep (grid, Latin hypercube or one-at-a-time) into a results store.
+
+    Each replication's values are committed to the store as it finishes, so an interrupted sweep
+    (Ctrl-C, a crash) resumes where it stopped when the same command is run again, and a finished
+    sweep run again does nothing. Every configuration of replication i uses the same random
+    numbers, and the values do not depend on --workers or --scheduler.
+
+    Example: int-sim sweep experiments/team_size_at_fixed_reach/spec.yaml --store results.duckdb
+    """
+    from .store import Store
+    from .sweep import load_sweep, run_sweep
+    with _exit_codes():
+        if workers < 0:
+            raise BadInput(f"--workers {workers}: must be 0 (one per CPU) or more")
+        with _sweep_errors():
+            loaded = load_sweep(spec)
+            results = Store(store, create=True)
+            try:
+                with _sweep_progress(f"{loaded.spec.name}: replications") as progress:
+                    outcome = run_sweep(loaded, results, workers=workers, scheduler=scheduler, progress=progress)
+            except KeyboardInterrupt:
+                stored = len(results.done(loaded.spec.name))
+                _stderr_line(f"interrupted: {stored} of {len(loaded.tasks)} replications are stored in {store}; "
+                             "run the same command again to resume")
+                raise typer.Exit(130) from None
+        configs = len(loaded.configurations)
+        if outcome.ran == 0 and outcome.already_done == outcome.total:
+            _stderr_line(f"sweep {outcome.sweep}: already complete in {store} "
+                         f"({configs} configurations x {loaded.spec.replications} replications); nothing to run")
+        else:
+            _stderr_line(f"sweep {outcome.sweep}: ran {outcome.ran} replications "
+                         f"({outcome.already_done} were already stored); {configs} configurations x "
+                         f"{loaded.spec.replications} replications complete in {store}")
+
+
+def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Factor columns mixing text and numbers (possible across sweeps) become text for Parquet."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            kinds = {type(v) for v in out[column].dropna()}
+            if len(kinds) > 1:
+                out[column] = out[column].map(lambda v: None if v is None else str(v))
+    return out
+
+
+@app.command()
+def export(
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="DuckDB results store written by `int-sim sweep`.")],
+    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="Output file: .parquet or .csv.")],
+    sweep_name: Annotated[Optional[str], typer.Option(
+        "--sweep", metavar="NAME", help="Only this sweep (default: every sweep in the store).")] = None,
+) -> None:
+    """Write a store's results as one tidy table: one row per value, with factors and provenance.
+
+    Columns: sweep, configuration_id, replication, metric, value, one column per factor (its
+    dotted scenario key), then int_sim_version, seed, replications and scenario_hash (the hash of
+    the configuration's full scenario, stored in the store's configurations table).
+    """
+    from .store import Store
+    with _exit_codes():
+        if out.suffix.lower() not in EXPORT_FORMATS:
+            raise BadInput(f"--out {out}: unknown extension '{out.suffix}'; use one of {', '.join(EXPORT_FORMATS)}")
+        _check_out(out)
+        with _sweep_errors():
+            table = Store(store).export_frame(sweep_name)
+        if out.suffix.lower() == ".parquet":
+            table = _arrow_safe(table)
+        try:
+            if out.suffix.lower() == ".csv":
+                _write_atomic(out, lambda tmp: table.to_csv(tmp, index=False))
+            else:
+                _write_atomic(out, lambda tmp: table.to_parquet(tmp, index=False))
+        except OSError as err:
+            raise BadInput(f"--out {out}: cannot write the file ({err.strerror or err})") from None
+        _stderr_line(f"wrote {out} ({len(table)} rows)")
 
 
 def main() -> None:
