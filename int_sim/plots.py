@@ -13,6 +13,7 @@ colour across all figures of a comparison (the order of first appearance).
 
 from __future__ import annotations
 
+import textwrap
 from typing import Sequence
 
 import numpy as np
@@ -112,7 +113,8 @@ def daily_series(daily: pd.DataFrame, series: str, *, order: Sequence[str] | Non
         part = stats_frame[stats_frame["configuration"] == name]
         col = colour(i if order is None else list(order).index(name))
         ax.plot(part["day"], part["mean"], color=col, lw=1.6, label=name)
-        low, high = part["mean"] - part["half"], part["mean"] + part["half"]
+        # every daily series is a count, share or level that cannot go below zero
+        low, high = np.maximum(part["mean"] - part["half"], 0.0), part["mean"] + part["half"]
         if np.isfinite(part["half"]).any():
             ax.fill_between(part["day"], low, high, color=col, alpha=0.2, lw=0)
     if show_warmup and (data["day"] < 0).any():
@@ -267,4 +269,225 @@ def heatmap(grid: pd.DataFrame, *, x: str, y: str, value: str = "mean", xlabel: 
     if title:
         ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, label=colorbar_label or value)
+    return fig
+
+
+# --- figures of sweeps (used by :mod:`int_sim.report`) ---------------------------------------
+
+def _interval_text(mean: float, low: float, high: float, fmt: str) -> str:
+    text = fmt.format(mean)
+    if np.isfinite(low) and np.isfinite(high):
+        text += f"\n[{fmt.format(low)}, {fmt.format(high)}]"
+    return text
+
+
+def interval_heatmap(grid: pd.DataFrame, *, x: str, y: str, xlabel: str = "", ylabel: str = "",
+                     colorbar_label: str = "", title: str = "", fmt: str = "{:.3g}",
+                     better: str = "neither", figsize=(7, 4.8)) -> Figure:
+    """A heatmap of means over the ``x`` by ``y`` grid, each cell showing its mean and 95% interval.
+
+    ``grid`` has one row per cell with columns ``x``, ``y``, ``mean``, ``ci_low``, ``ci_high``.
+    Levels keep their order of first appearance (the design order) unless they are all numbers,
+    which are sorted (largest ``y`` at the top). The colour map is the colour-blind-safe 'cividis';
+    ``better`` ("lower"/"higher") is written on the colour bar so the reader knows which end is good.
+    """
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.subplots()
+    data = grid.dropna(subset=["mean"])
+    if data.empty:
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+
+    def levels(column: str) -> list:
+        values = list(dict.fromkeys(grid[column]))
+        if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in values):
+            values = sorted(values)
+        return values
+
+    xs, ys = levels(x), levels(y)[::-1]
+    shape = (len(ys), len(xs))
+    mean, low, high = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
+    for xv, yv, m, lo, hi in zip(data[x], data[y], data["mean"], data["ci_low"], data["ci_high"]):
+        i, j = ys.index(yv), xs.index(xv)
+        mean[i, j], low[i, j], high[i, j] = m, lo, hi
+    image = ax.imshow(np.ma.masked_invalid(mean), cmap="cividis", aspect="auto")
+    ax.set_xticks(range(len(xs)), [_tick(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [_tick(v) for v in ys])
+    finite = mean[np.isfinite(mean)]
+    middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+    for (i, j), v in np.ndenumerate(mean):
+        if np.isfinite(v):
+            ax.text(j, i, _interval_text(v, low[i, j], high[i, j], fmt), ha="center", va="center", fontsize=8,
+                    color="black" if v > middle else "white")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    if title:
+        ax.set_title(title, fontsize=10)
+    label = _wrap(colorbar_label or "mean", 45)
+    if better in ("lower", "higher"):
+        label += f"\n({better} is better)"
+    fig.colorbar(image, ax=ax, label=label)
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    """Long axis labels over several lines, so they do not run into the next panel."""
+    return "\n".join(textwrap.fill(line, width) for line in str(text).split("\n"))
+
+
+def _is_numeric(values: Sequence) -> bool:
+    return bool(len(values)) and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                                     for v in values)
+
+
+def factor_lines(summary: pd.DataFrame, factor: str, metrics: Sequence[str], *, labels: dict[str, str],
+                 xlabel: str = "", title: str = "", reference=None, ncols: int = 2, figsize=None) -> Figure:
+    """One panel per metric: the mean against one factor's levels, with a 95% interval band.
+
+    ``summary`` has columns ``factor``, ``metric``, ``mean``, ``ci_low``, ``ci_high``; numeric
+    levels are placed to scale, others (words, linked levels) evenly in design order. ``labels``
+    gives each metric's axis label with its unit; ``reference`` marks the base level (e.g. the
+    base scenario of a one-at-a-time design) with a dashed line.
+    """
+    metrics = [m for m in metrics if m in set(summary["metric"])]
+    ncols = max(1, min(ncols, len(metrics)))
+    nrows = max(1, -(-len(metrics) // ncols))
+    fig = Figure(figsize=figsize or (4.2 * ncols, 3.0 * nrows + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+    if not metrics:
+        axes[0].text(0.5, 0.5, "no data", ha="center", va="center", transform=axes[0].transAxes)
+        for ax in axes:
+            ax.set_axis_off()
+        return fig
+    levels = list(dict.fromkeys(summary[factor]))
+    numeric = _is_numeric(levels)
+    if numeric:
+        levels = sorted(levels)
+    position = {v: (float(v) if numeric else i) for i, v in enumerate(levels)}
+    for ax, metric in zip(axes, metrics):
+        part = summary[summary["metric"] == metric].copy()
+        part["x"] = part[factor].map(position)
+        part = part.sort_values("x")
+        col = OKABE_ITO["blue"]
+        ax.plot(part["x"], part["mean"], "o-", color=col, lw=1.6, ms=4, label="mean")
+        low, high = part["ci_low"].to_numpy(dtype=float), part["ci_high"].to_numpy(dtype=float)
+        if np.isfinite(low).any():
+            ax.fill_between(part["x"], low, high, color=col, alpha=0.2, lw=0, label="95% interval")
+        if reference is not None and reference in position:
+            ax.axvline(position[reference], color="#555555", ls="--", lw=1, label="base scenario")
+        if not numeric:
+            ax.set_xticks([position[v] for v in levels], [_tick(v) for v in levels])
+        ax.set_xlabel(_wrap(xlabel or factor, 50), fontsize=9)
+        ax.set_ylabel(_wrap(labels.get(metric, metric), 34), fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(metrics):]:
+        ax.set_axis_off()
+    axes[0].legend(fontsize=7, loc="best")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def non_dominated(cost: Sequence[float], benefit: Sequence[float]) -> np.ndarray:
+    """Mask of points no other point beats: none has lower-or-equal cost and higher-or-equal benefit
+    with at least one strictly better. Points with a missing value are never on the front."""
+    cost, benefit = np.asarray(cost, dtype=float), np.asarray(benefit, dtype=float)
+    ok = np.isfinite(cost) & np.isfinite(benefit)
+    front = np.zeros(cost.size, dtype=bool)
+    for i in np.flatnonzero(ok):
+        others = ok & (cost <= cost[i]) & (benefit >= benefit[i]) & ((cost < cost[i]) | (benefit > benefit[i]))
+        front[i] = not others.any()
+    return front
+
+
+def pareto_front(points: pd.DataFrame, *, xlabel: str, ylabel: str, title: str = "", figsize=(7, 4.8)) -> Figure:
+    """Configurations as points of cost (x, lower is better) against benefit (y, higher is better).
+
+    ``points`` has columns ``label``, ``x``, ``x_low``, ``x_high``, ``y``, ``y_low``, ``y_high``:
+    means with 95% intervals drawn as error bars both ways. Non-dominated points (the front,
+    :func:`non_dominated` on the means) are drawn in vermillion diamonds joined by a step line;
+    the others in blue circles. Every point is labelled. The front ignores the intervals: a point
+    off the front may still be indistinguishable from one on it.
+    """
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.subplots()
+    data = points.dropna(subset=["x", "y"]).reset_index(drop=True)
+    if data.empty:
+        ax.text(0.5, 0.5, "no configuration has both values", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    front = non_dominated(data["x"], data["y"])
+
+    def errors(column: str) -> np.ndarray:
+        mean = data[column].to_numpy(dtype=float)
+        err = np.vstack([mean - data[f"{column}_low"].to_numpy(dtype=float),
+                         data[f"{column}_high"].to_numpy(dtype=float) - mean])
+        return np.where(np.isfinite(err), err, 0.0)
+
+    xerr, yerr = errors("x"), errors("y")
+    for mask, style, col, name in ((~front, "o", OKABE_ITO["blue"], "dominated"),
+                                   (front, "D", OKABE_ITO["vermillion"], "non-dominated (Pareto front)")):
+        if mask.any():
+            ax.errorbar(data["x"][mask], data["y"][mask], xerr=xerr[:, mask], yerr=yerr[:, mask], fmt=style,
+                        color=col, ecolor=col, elinewidth=0.8, capsize=2, ms=6, label=name, alpha=0.9)
+    on = data[front].sort_values("x")
+    ax.step(on["x"], on["y"], where="post", color=OKABE_ITO["vermillion"], lw=1, alpha=0.7)
+    # Configurations at the same point (e.g. a factor with no effect) share one label.
+    spots: dict[tuple[float, float], list[str]] = {}
+    for row in data.itertuples(index=False):
+        spots.setdefault((float(row.x), float(row.y)), []).append(str(row.label))
+    for (px, py), names in spots.items():
+        ax.annotate(textwrap.fill(", ".join(names), 24), (px, py), textcoords="offset points", xytext=(5, 4),
+                    fontsize=7, color="#222222")
+    ax.set_xlabel(_wrap(xlabel, 70))
+    ax.set_ylabel(_wrap(ylabel, 45))
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best", title="mean and 95% interval", title_fontsize=8)
+    return fig
+
+
+def sensitivity_bars(indices: pd.DataFrame, *, xlabel: str = "sensitivity index", title: str = "",
+                     figsize=None) -> Figure:
+    """A tornado chart: one row per parameter, one bar per index, whiskers the index's confidence.
+
+    ``indices`` has columns ``parameter``, ``index``, ``value``, ``conf`` (half-width of the
+    interval, as SALib reports it; NaN for none). Parameters are sorted by the first index's value,
+    largest at the top, so the most influential parameter leads.
+    """
+    data = indices.dropna(subset=["value"])
+    names = list(dict.fromkeys(data["index"]))
+    if names:
+        first = data[data["index"] == names[0]].groupby("parameter")["value"].mean()
+        parameters = list(first.sort_values(ascending=True).index)
+        parameters += [p for p in dict.fromkeys(data["parameter"]) if p not in parameters]
+    else:
+        parameters = []
+    height = max(2.4, 0.4 * len(parameters) * max(1, len(names)) ** 0.5 + 1.2)
+    fig = Figure(figsize=figsize or (8, height), layout="constrained")
+    ax = fig.subplots()
+    if data.empty:
+        ax.text(0.5, 0.5, "no indices", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    y = np.arange(len(parameters))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        part = data[data["index"] == name].groupby("parameter")[["value", "conf"]].mean().reindex(parameters)
+        conf, value = part["conf"].to_numpy(dtype=float), part["value"].to_numpy(dtype=float)
+        at = y + ((len(names) - 1) / 2 - i) * width  # the first index on top within each parameter
+        ax.barh(at, value, width, color=colour(i), label=name)
+        has = np.isfinite(conf) & np.isfinite(value)  # no whisker at all where the method gives none
+        if has.any():
+            ax.errorbar(value[has], at[has], xerr=conf[has], fmt="none", ecolor="#333333", elinewidth=0.9,
+                        capsize=2)
+    ax.set_yticks(y, parameters, fontsize=8)
+    ax.axvline(0, color="#555555", lw=0.8)
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right", title="index (whisker: confidence)", title_fontsize=8)
     return fig

@@ -1,0 +1,94 @@
+"""A real browser drives the app: start Streamlit on loopback, click Run on Compare, see results.
+
+Uses Debian's Chromium (/usr/bin/chromium; .ci/run installs it with apt when it is missing) through
+Playwright's Python API, so nothing is downloaded at test time. The screenshot is kept in
+tests/artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Chromium is not installed (.ci/run installs it with apt)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = _free_port()
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the Streamlit server did not start within 60 s")
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_compare_page_runs_in_a_real_browser(app_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.goto(app_url, wait_until="domcontentloaded")
+            page.get_by_role("button", name="Run comparison").wait_for(timeout=60_000)
+            assert page.get_by_text("illustrative", exact=False).first.is_visible()
+            replications = page.get_by_role("spinbutton", name="Replications")
+            replications.fill("2")
+            replications.press("Enter")
+            page.wait_for_timeout(1500)
+            page.get_by_role("button", name="Run comparison").click()
+            page.get_by_role("heading", name="Results").wait_for(timeout=300_000)
+            table = page.locator("[data-testid='stDataFrame']").first
+            table.wait_for(timeout=60_000)
+            page.wait_for_timeout(2000)  # let the charts draw
+            page.mouse.move(700, 900)  # Streamlit scrolls inside its main block, not the page
+            page.mouse.wheel(0, 1600)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(ARTIFACTS / "compare_results.png"))
+            assert page.locator("[data-testid='stException']").count() == 0
+            assert table.is_visible()
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "compare_results.png").stat().st_size > 10_000
