@@ -605,6 +605,160 @@ def export(
         _stderr_line(f"wrote {out} ({len(table)} rows)")
 
 
+@app.command()
+def report(
+    store: Annotated[Path, typer.Argument(metavar="STORE", help="DuckDB results store written by `int-sim sweep`.")],
+    out: Annotated[Path, typer.Option("--out", metavar="DIR",
+                                      help="Folder for report.md, the figures (PNG and SVG) and summary.csv; "
+                                           "created if missing.")],
+    sweep_name: Annotated[Optional[str], typer.Option(
+        "--sweep", metavar="NAME", help="Only this sweep (default: every sweep in the store).")] = None,
+) -> None:
+    """Write a report of a results store: figures and a Markdown summary (report.md) that embeds them.
+
+    Per sweep: provenance, a table of each configuration's factors and headline outcomes (mean
+    and 95% interval), heatmaps for two-factor grids, line charts for one-factor designs, a
+    Pareto front of cost against admissions avoided, and sensitivity indices when stored. Reads
+    the store read-only, so it can run while a sweep is still writing (covering what is stored).
+
+    Example: int-sim report results.duckdb --out report/
+    """
+    from .report import ReportError, write_report
+    with _exit_codes():
+        with _sweep_errors():
+            try:
+                written = write_report(store, out, sweep_name)
+            except OSError as err:  # permissions, a full disk: the machine's problem, not int-sim's
+                raise BadInput(f"--out {out}: cannot write the report ({err.strerror or err})") from None
+            except ReportError as err:
+                raise BadInput(str(err)) from None
+            except KeyboardInterrupt:
+                _stderr_line(f"interrupted: {out}/report.md was not written or updated; figures already "
+                             "written are complete files (each is written whole or not at all)")
+                raise typer.Exit(130) from None
+        figures = sum(1 for path in written.files if path.suffix == ".png")
+        _stderr_line(f"wrote {written.markdown} ({len(written.sweeps)} sweep(s), {figures} figures as PNG and SVG)")
+
+
+# --- sensitivity analysis ------------------------------------------------------------------------
+
+def _sensitivity_object(result) -> dict:
+    """The --json object: provenance, then each metric's parameters by importance."""
+    analysis = result.analysis
+    spec = analysis.spec
+    from . import __version__
+    from .sensitivity import IMPORTANCE
+    metrics: dict[str, list[dict]] = {}
+    for metric, rows in result.indices.groupby("metric", sort=False):
+        entries = []
+        for parameter, prow in rows.groupby("parameter", sort=False):
+            entry: dict[str, Any] = {"parameter": parameter}
+            for r in prow.itertuples(index=False):
+                entry[r.index] = _number(r.value)
+                if r.index == IMPORTANCE[analysis.method] or analysis.method == "sobol":
+                    entry[f"{r.index}_conf"] = _number(r.conf)
+            entries.append(entry)
+        metrics[metric] = entries
+    return {"sweep": analysis.name, "method": analysis.method, "samples": analysis.samples,
+            "configurations": len(analysis.sweep.configurations), "replications": spec.replications,
+            "seed": spec.seed, "int_sim_version": __version__, "factors": list(spec.factors),
+            "metrics": metrics, "warnings": list(result.warnings)}
+
+
+def _print_sensitivity_table(obj: dict) -> None:
+    console = _console()
+    morris = obj["method"] == "morris"
+    table = Table(title=f"{obj['sweep']}: {obj['method']} with {obj['samples']} "
+                        f"{'trajectories' if morris else 'base samples'}, {obj['configurations']} configurations x "
+                        f"{obj['replications']} replication(s), seed {obj['seed']}",
+                  caption=(f"int-sim {obj['int_sim_version']}; parameters by importance within each metric; "
+                           + ("mu*: mean absolute change in the metric across a factor's range (metric units), "
+                              "sigma: its spread (interactions, non-linearity)" if morris else
+                              "S1: first-order share of variance, ST: total share with interactions")
+                           + "; \u00b1: half-width of the 95% bootstrap interval"))
+    table.add_column("Metric")
+    table.add_column("Rank", justify="right")
+    table.add_column("Parameter")
+    columns = (("mu_star", "mu*"), ("sigma", "sigma"), ("mu", "mu (signed)")) if morris else (("S1", "S1"), ("ST", "ST"))
+    for _, title in columns:
+        table.add_column(title, justify="right")
+    for i, (metric, entries) in enumerate(obj["metrics"].items()):
+        if i:
+            table.add_section()
+        label, unit = _metric_cells(metric)
+        for rank, entry in enumerate(entries, start=1):
+            cells = []
+            for key, _ in columns:
+                text = _fmt(entry.get(key))
+                if f"{key}_conf" in entry and entry[f"{key}_conf"] is not None and text != "-":
+                    text += f" \u00b1 {_fmt(entry[f'{key}_conf'])}"
+                cells.append(text)
+            name = (f"{label}\n[dim]{unit}[/dim]" if unit else label) if rank == 1 else ""
+            table.add_row(name, str(rank), entry["parameter"], *cells)
+    console.print(table)
+    console.print(ILLUSTRATIVE_NOTE, soft_wrap=True)
+
+
+@app.command()
+def sensitivity(
+    spec: Annotated[str, typer.Argument(metavar="SPEC.yaml", help="Sensitivity spec: base scenario, factor ranges, "
+                                                                  "samples, replications, seed, metrics.")],
+    store: Annotated[Path, typer.Option("--store", metavar="FILE.duckdb",
+                                        help="DuckDB results store; created if missing, resumed if the run is in it.")],
+    method: Annotated[Optional[str], typer.Option(
+        "--method", metavar="morris|sobol",
+        help="morris (screening: ranks many factors cheaply) or sobol (shares of variance); required.")] = None,
+    workers: WorkersOption = 0,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="Run on an existing Dask distributed cluster, e.g. tcp://host:8786, instead of local processes.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank the factors of a spec by their effect on the outcomes (SALib Morris or Sobol).
+
+    The spec is a sweep spec whose factors are ranges {low: , high: } (or ordered levels as a
+    list). SALib draws the design with the spec's seed; each point runs as a configuration of a
+    sweep named NAME.METHOD in the store (resumable, common random numbers, every replication
+    stored); replications are averaged per configuration and the indices, with 95% intervals,
+    are stored in the table sensitivity_indices and printed, most important first.
+
+    Example: int-sim sensitivity experiments/factor_ranking/spec.yaml --method morris --store ranking.duckdb
+    """
+    from .sensitivity import load_analysis, run_sensitivity
+    from .store import Store
+    with _exit_codes():
+        if method is None:
+            raise BadInput("--method: missing; use --method morris or --method sobol")
+        if workers < 0:
+            raise BadInput(f"--workers {workers}: must be 0 (one per CPU) or more")
+        with _sweep_errors():
+            analysis = load_analysis(spec, method)
+            results = Store(store, create=True)
+            try:
+                with _sweep_progress(f"{analysis.name}: replications") as progress:
+                    result = run_sensitivity(analysis, results, workers=workers, scheduler=scheduler,
+                                             progress=progress)
+            except KeyboardInterrupt:
+                stored = len(results.done(analysis.name))
+                _stderr_line(f"interrupted: {stored} of {len(analysis.sweep.tasks)} replications are stored in "
+                             f"{store}; run the same command again to resume")
+                raise typer.Exit(130) from None
+        outcome = result.outcome
+        if outcome.ran == 0:
+            _stderr_line(f"sensitivity {analysis.name}: already complete in {store}; indices recomputed")
+        else:
+            _stderr_line(f"sensitivity {analysis.name}: ran {outcome.ran} replications ({outcome.already_done} were "
+                         f"already stored); {len(analysis.sweep.configurations)} configurations x "
+                         f"{analysis.spec.replications} replications complete in {store}")
+        for note in result.warnings:
+            _stderr_line(f"warning: {note}")
+        obj = _sensitivity_object(result)
+        if as_json:
+            sys.stdout.write(_dumps(obj))
+        else:
+            _print_sensitivity_table(obj)
+
+
 def main() -> None:
     """Entry point for ``python -m int_sim``."""
     app(prog_name="int-sim")

@@ -274,6 +274,13 @@ def heatmap(grid: pd.DataFrame, *, x: str, y: str, value: str = "mean", xlabel: 
 
 # --- figures of sweeps (used by :mod:`int_sim.report`) ---------------------------------------
 
+def _level_tick(value) -> str:
+    """A factor level as a tick label: like :func:`_tick`, with true/false for switches."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    return _tick(value)
+
+
 def _interval_text(mean: float, low: float, high: float, fmt: str) -> str:
     text = fmt.format(mean)
     if np.isfinite(low) and np.isfinite(high):
@@ -312,8 +319,8 @@ def interval_heatmap(grid: pd.DataFrame, *, x: str, y: str, xlabel: str = "", yl
         i, j = ys.index(yv), xs.index(xv)
         mean[i, j], low[i, j], high[i, j] = m, lo, hi
     image = ax.imshow(np.ma.masked_invalid(mean), cmap="cividis", aspect="auto")
-    ax.set_xticks(range(len(xs)), [_tick(v) for v in xs])
-    ax.set_yticks(range(len(ys)), [_tick(v) for v in ys])
+    ax.set_xticks(range(len(xs)), [_level_tick(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [_level_tick(v) for v in ys])
     finite = mean[np.isfinite(mean)]
     middle = (finite.min() + finite.max()) / 2 if finite.size else 0
     for (i, j), v in np.ndenumerate(mean):
@@ -377,7 +384,7 @@ def factor_lines(summary: pd.DataFrame, factor: str, metrics: Sequence[str], *, 
         if reference is not None and reference in position:
             ax.axvline(position[reference], color="#555555", ls="--", lw=1, label="base scenario")
         if not numeric:
-            ax.set_xticks([position[v] for v in levels], [_tick(v) for v in levels])
+            ax.set_xticks([position[v] for v in levels], [_level_tick(v) for v in levels])
         ax.set_xlabel(_wrap(xlabel or factor, 50), fontsize=9)
         ax.set_ylabel(_wrap(labels.get(metric, metric), 34), fontsize=9)
         ax.grid(alpha=0.3)
@@ -401,13 +408,14 @@ def non_dominated(cost: Sequence[float], benefit: Sequence[float]) -> np.ndarray
     return front
 
 
-def pareto_front(points: pd.DataFrame, *, xlabel: str, ylabel: str, title: str = "", figsize=(7, 4.8)) -> Figure:
+def pareto_front(points: pd.DataFrame, *, xlabel: str, ylabel: str, title: str = "", label_limit: int = 30,
+                 figsize=(7, 4.8)) -> Figure:
     """Configurations as points of cost (x, lower is better) against benefit (y, higher is better).
 
     ``points`` has columns ``label``, ``x``, ``x_low``, ``x_high``, ``y``, ``y_low``, ``y_high``:
     means with 95% intervals drawn as error bars both ways. Non-dominated points (the front,
     :func:`non_dominated` on the means) are drawn in vermillion diamonds joined by a step line;
-    the others in blue circles. Every point is labelled. The front ignores the intervals: a point
+    the others in blue circles. Points are labelled (only the front's beyond ``label_limit`` points). The front ignores the intervals: a point
     off the front may still be indistinguishable from one on it.
     """
     fig = Figure(figsize=figsize, layout="constrained")
@@ -433,10 +441,12 @@ def pareto_front(points: pd.DataFrame, *, xlabel: str, ylabel: str, title: str =
                         color=col, ecolor=col, elinewidth=0.8, capsize=2, ms=6, label=name, alpha=0.9)
     on = data[front].sort_values("x")
     ax.step(on["x"], on["y"], where="post", color=OKABE_ITO["vermillion"], lw=1, alpha=0.7)
-    # Configurations at the same point (e.g. a factor with no effect) share one label.
+    # Configurations at the same point (e.g. a factor with no effect) share one label; with many
+    # points (a Latin hypercube) only the front is labelled, to stay readable.
     spots: dict[tuple[float, float], list[str]] = {}
-    for row in data.itertuples(index=False):
-        spots.setdefault((float(row.x), float(row.y)), []).append(str(row.label))
+    for row, is_front in zip(data.itertuples(index=False), front):
+        if is_front or len(data) <= label_limit:
+            spots.setdefault((float(row.x), float(row.y)), []).append(str(row.label))
     for (px, py), names in spots.items():
         ax.annotate(textwrap.fill(", ".join(names), 24), (px, py), textcoords="offset points", xytext=(5, 4),
                     fontsize=7, color="#222222")

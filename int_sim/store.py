@@ -14,6 +14,10 @@ Why this shape (DESIGN.md, "Sweep specs and the store" and "Scale"):
 
 The schema version is recorded in ``meta``; a file with another version, or a file that is not
 an int-sim store, is refused with a :class:`StoreError` naming the file.
+
+``sensitivity_indices`` (written by :mod:`int_sim.sensitivity`) was added without a version bump
+because it is purely additive: new files get it at creation, a version-1 file written before it
+existed gets it on the first write of indices, and readers treat its absence as "no indices".
 """
 
 from __future__ import annotations
@@ -49,6 +53,17 @@ _SCHEMA = [
     """CREATE TABLE done (sweep VARCHAR NOT NULL, configuration_id INTEGER NOT NULL, replication INTEGER NOT NULL,
        PRIMARY KEY (sweep, configuration_id, replication))""",
 ]
+
+
+_INDICES_TABLE = """CREATE TABLE IF NOT EXISTS sensitivity_indices (sweep VARCHAR NOT NULL, method VARCHAR NOT NULL,
+       metric VARCHAR NOT NULL, parameter VARCHAR NOT NULL, index VARCHAR NOT NULL, value DOUBLE, conf DOUBLE,
+       PRIMARY KEY (sweep, method, metric, parameter, index))"""
+"""Sensitivity indices of a sweep: one row per (metric, parameter, index). ``conf`` is the half-width
+of the index's 95% confidence interval where the method gives one, else NULL."""
+
+INDEX_COLUMNS = ["sweep", "method", "metric", "parameter", "index", "value", "conf"]
+
+_SCHEMA.append(_INDICES_TABLE)  # created with every new file, like the tables above
 
 
 class StoreError(ValueError):
@@ -212,6 +227,42 @@ class Store:
                 con.rollback()
                 raise
         return True
+
+    # --- sensitivity indices -----------------------------------------------------------------
+    def write_indices(self, sweep: str, method: str, indices: pd.DataFrame) -> None:
+        """Replace the stored indices of (``sweep``, ``method``) by ``indices``, in one transaction.
+
+        ``indices`` has the columns ``metric, parameter, index, value, conf``; a value or interval
+        that is missing or not finite is stored as NULL.
+        """
+        def number(value) -> float | None:
+            return None if value is None or not math.isfinite(float(value)) else float(value)
+
+        rows = [(sweep, method, str(r.metric), str(r.parameter), str(r.index), number(r.value), number(r.conf))
+                for r in indices.itertuples(index=False)]
+        with self._open(read_only=False) as con:
+            con.execute(_INDICES_TABLE)  # a version-1 file from before the table existed
+            con.begin()
+            try:
+                con.execute("DELETE FROM sensitivity_indices WHERE sweep = ? AND method = ?", [sweep, method])
+                if rows:
+                    con.executemany("INSERT INTO sensitivity_indices VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+
+    def indices(self, sweep: str | None = None) -> pd.DataFrame:
+        """Stored sensitivity indices (columns :data:`INDEX_COLUMNS`), sorted; empty if none."""
+        with self._open(read_only=True) as con:
+            exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sensitivity_indices' "
+                                 "AND database_name = current_database()").fetchone()[0]
+            if not exists:
+                return pd.DataFrame({column: pd.Series(dtype="float64" if column in ("value", "conf") else "object")
+                                     for column in INDEX_COLUMNS})
+            where, params = ("", []) if sweep is None else ("WHERE sweep = ?", [sweep])
+            return con.execute(f"SELECT {', '.join(INDEX_COLUMNS)} FROM sensitivity_indices {where} "
+                               "ORDER BY sweep, method, metric, parameter, index", params).df()
 
     # --- reading -----------------------------------------------------------------------------
     def sweeps(self) -> pd.DataFrame:

@@ -101,6 +101,9 @@ class SweepSpec(BaseModel):
         min_length=1, description="grid/oat: {key: [values]} or linked levels {label: {level: {key: value, ...}}}; "
                                   "lhs: {key: {low: , high: }}.")
     samples: int | None = Field(None, ge=1, le=MAX_SAMPLES, description="Latin hypercube points (lhs only).")
+    fixed: dict[str, Any] = Field(default_factory=dict,
+                                  description="Dotted keys set to one value in every configuration (applied to the "
+                                              "base before the design), e.g. a smaller population for a quick run.")
     replications: int = Field(ge=1, le=10_000)
     seed: int = Field(ge=0, le=2**63 - 1)
 
@@ -144,6 +147,9 @@ class SweepSpec(BaseModel):
                 for dotted in keys[1]:
                     if owner.setdefault(dotted, key) != key:
                         raise ValueError(f"{where}: sets {dotted}, which factor {owner[dotted]} also sets")
+        for dotted in self.fixed:
+            if dotted in owner or dotted in self.factors:
+                raise ValueError(f"fixed.{dotted}: also varied by a factor; a key is either fixed or varied")
         if self.design == "lhs" and self.samples is None:
             raise ValueError("samples: a Latin hypercube (design: lhs) needs samples")
         if self.design != "lhs" and self.samples is not None:
@@ -205,8 +211,11 @@ def _spec_error(err: ValidationError, path: Path) -> SweepError:
     return SweepError(f"{path}: {message}")
 
 
-def load_spec(path: str | Path) -> SweepSpec:
-    """Read and validate a sweep spec file; SweepError names the file and field on bad input."""
+def read_spec_file(path: str | Path) -> dict:
+    """Read a spec file's YAML mapping (not yet validated); SweepError names the file on bad input.
+
+    Shared with :mod:`int_sim.sensitivity`, whose specs are sweep specs with ranges.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -224,6 +233,13 @@ def load_spec(path: str | Path) -> SweepSpec:
         raise SweepError(f"{path}: malformed YAML{where}: {getattr(err, 'problem', None) or err}") from None
     if not isinstance(data, dict):
         raise SweepError(f"{path}: a sweep spec must be a mapping of keys to values, got {type(data).__name__}")
+    return data
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and validate a sweep spec file; SweepError names the file and field on bad input."""
+    path = Path(path)
+    data = read_spec_file(path)
     try:
         return SweepSpec.model_validate(data)
     except ValidationError as err:
@@ -314,6 +330,11 @@ def load_sweep(path: str | Path) -> Sweep:
     spec = load_spec(path)
     try:
         base = _resolve_base(spec, path)
+        if spec.fixed:
+            try:
+                base = base.with_overrides(spec.fixed, source=f"{path}: fixed")
+            except ScenarioError as err:
+                raise SweepError(str(err)) from None
         points = design_points(spec, base)
     except SweepError as err:
         message = str(err)

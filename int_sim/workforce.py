@@ -87,6 +87,16 @@ class Post:
     vacant_days: int = 0
 
 
+class CaseloadPool(simpy.FilterStore):
+    """A role's free caseload places. SimPy's FilterStore offers every new or returned place to
+    every waiting action in turn, even when no place is left, which costs the square of the queue;
+    this one stops as soon as the places run out. Which action gets which place is unchanged."""
+
+    def _do_get(self, event) -> bool:
+        super()._do_get(event)
+        return bool(self.items)
+
+
 @dataclass(eq=False)
 class Place:
     """One caseload place of a professional: the token an action holds while it runs."""
@@ -119,7 +129,7 @@ class Workforce:
         team = scenario.team
         self.integrated = team.mdt_frequency != "none"
         self.co_location = CO_LOCATION_LEVEL[team.co_location]
-        self.pools = {role: simpy.FilterStore(env) for role in ROLES}
+        self.pools = {role: CaseloadPool(env) for role in ROLES}
         self.organisations = self._organisations()
         self.posts = self._posts()
         n = len(self.posts)
