@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import sys
 import traceback
 from contextlib import contextmanager
@@ -37,6 +36,7 @@ from rich.table import Table
 
 from . import ComparisonResult, ExperimentResult, load_scenario, run_experiment
 from . import compare as compare_configurations
+from .files import write_atomically
 from .metrics import HEADLINE, METRICS
 from .scenario import Scenario, ScenarioError, parse_override
 
@@ -357,30 +357,16 @@ def _long_table(replications: pd.DataFrame, provenance: dict, configuration: str
                         scenario_hash=frame["configuration"].map(provenance["scenario_hash"]))
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder and rename it into place, so a crash
-    or Ctrl-C leaves either the old file or the complete new one, never half of one."""
-    # A fresh name beside the target (same file system, so os.replace is atomic); created by the
-    # writer itself so the file gets the usual permissions, not mkstemp's owner-only ones.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _write_out(path: Path, table: pd.DataFrame, obj: dict) -> None:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            _write_atomic(path, lambda tmp: table.to_csv(tmp, index=False))
+            write_atomically(path, lambda tmp: table.to_csv(tmp, index=False))
         elif suffix == ".parquet":
-            _write_atomic(path, lambda tmp: table.to_parquet(tmp, index=False))
+            write_atomically(path, lambda tmp: table.to_parquet(tmp, index=False))
         else:
             data = dict(obj, replications_data=table.to_dict(orient="records"))
-            _write_atomic(path, lambda tmp: tmp.write_text(_dumps(data), encoding="utf-8"))
+            write_atomically(path, lambda tmp: tmp.write_text(_dumps(data), encoding="utf-8"))
     except OSError as err:  # permissions, a full disk: the machine's problem, not int-sim's
         raise BadInput(f"--out {path}: cannot write the file ({err.strerror or err})") from None
     _stderr_line(f"wrote {path} ({len(table)} rows)")
@@ -597,9 +583,9 @@ def export(
             table = _arrow_safe(table)
         try:
             if out.suffix.lower() == ".csv":
-                _write_atomic(out, lambda tmp: table.to_csv(tmp, index=False))
+                write_atomically(out, lambda tmp: table.to_csv(tmp, index=False))
             else:
-                _write_atomic(out, lambda tmp: table.to_parquet(tmp, index=False))
+                write_atomically(out, lambda tmp: table.to_parquet(tmp, index=False))
         except OSError as err:
             raise BadInput(f"--out {out}: cannot write the file ({err.strerror or err})") from None
         _stderr_line(f"wrote {out} ({len(table)} rows)")

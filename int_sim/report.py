@@ -38,11 +38,10 @@ import json
 import math
 import os
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +50,7 @@ from matplotlib.figure import Figure
 
 from . import __version__, plots
 from .experiment import t_interval
+from .files import save_figure, write_atomically
 from .metrics import HEADLINE, METRICS, Metric
 from .store import Store, StoreError
 
@@ -315,17 +315,6 @@ def _slug(text: str) -> str:
 
 # --- writing -------------------------------------------------------------------------------------
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file beside ``path`` and rename it into place (atomic on one file system)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 @dataclass
 class Report:
     """What :func:`write_report` wrote: the Markdown file and every figure and table beside it."""
@@ -342,18 +331,12 @@ class _Writer:
 
     def figure(self, fig: Figure, stem: str, alt: str) -> str:
         """Save ``fig`` as PNG and SVG; the Markdown that embeds the PNG and links the SVG."""
-        for ext in ("png", "svg"):
-            path = self.out / f"{stem}.{ext}"
-            # No creation date in the SVG: the same store gives the same figure files.
-            metadata = {"Date": None} if ext == "svg" else None
-            _write_atomic(path, lambda tmp, ext=ext, metadata=metadata: fig.savefig(
-                tmp, format=ext, dpi=150 if ext == "png" else None, metadata=metadata))
-            self.files.append(path)
+        self.files.extend(save_figure(fig, self.out, stem))
         return f"![{_md_escape(alt)}]({stem}.png)\n\n[SVG]({stem}.svg)"
 
     def text(self, name: str, text: str) -> Path:
         path = self.out / name
-        _write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         self.files.append(path)
         return path
 

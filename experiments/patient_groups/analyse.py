@@ -13,7 +13,6 @@ t-interval. Writes a figure (PNG and SVG) and ``summary.md``.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from int_sim.experiment import t_interval
+from int_sim.files import save_figure, write_atomically
 from int_sim.plots import colour
 from int_sim.report import fmt, markdown_table
 from int_sim.store import Store, StoreError
@@ -89,18 +89,13 @@ def write(effects: pd.DataFrame, folder: Path) -> Path:
     lines = ["# Patient groups: the same levers for frail older people and for severe mental illness?", "",
              "**Defaults are illustrative**: model responses under the assumptions in docs/parameters.md.", ""]
     for outcome in OUTCOMES:
-        for suffix in ("png", "svg"):
-            partial = folder / f".{outcome}.{suffix}.partial"
-            figure(effects, outcome).savefig(partial, dpi=130, format=suffix)
-            os.replace(partial, folder / f"{outcome}.{suffix}")
+        save_figure(figure(effects, outcome), folder, outcome)
         lines += [f"![{OUTCOMES[outcome]}]({outcome}.png)", ""]
     table = effects.assign(interval=[f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in zip(effects.ci_low, effects.ci_high)])
     table = table[["lever", "group", "outcome", "mean_diff", "interval", "n"]]
     lines += [markdown_table(list(table.columns), [[fmt(v) for v in row] for row in table.itertuples(index=False)]), ""]
     report = folder / "summary.md"
-    partial = folder / ".summary.md.partial"
-    partial.write_text("\n".join(lines), encoding="utf-8")
-    os.replace(partial, report)
+    write_atomically(report, lambda tmp: tmp.write_text("\n".join(lines), encoding="utf-8"))
     return report
 
 

@@ -12,7 +12,6 @@ cells' own intervals. Writes PNG and SVG figures and ``summary.md`` into the out
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from int_sim.experiment import t_interval
+from int_sim.files import save_figure, write_atomically
 from int_sim.plots import interval_heatmap
 from int_sim.report import fmt, markdown_table
 from int_sim.store import Store, StoreError
@@ -99,17 +99,6 @@ def _frame_table(frame: pd.DataFrame) -> str:
     return markdown_table(list(frame.columns), [[fmt(v) for v in row] for row in frame.itertuples(index=False)])
 
 
-def _save(fig, folder: Path, stem: str) -> list[str]:
-    names = []
-    for suffix in ("png", "svg"):
-        target = folder / f"{stem}.{suffix}"
-        partial = folder / f".{stem}.{suffix}.partial"
-        fig.savefig(partial, dpi=130, format=suffix)
-        os.replace(partial, target)
-        names.append(target.name)
-    return names
-
-
 def write(wide: pd.DataFrame, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["# Size and reach", "",
@@ -123,8 +112,8 @@ def write(wide: pd.DataFrame, folder: Path) -> Path:
             fig = interval_heatmap(grid.rename(columns={"team_wte": "team size (WTE)", "reach": "residents"}),
                                    x="team size (WTE)", y="residents", colorbar_label=label, better=better,
                                    title=f"{label}; co-location {coloc}; mean [95% interval]")
-            png, _ = _save(fig, folder, f"{metric}_{coloc}")
-            lines += [f"![{label}, co-location {coloc}]({png})", ""]
+            png, _ = save_figure(fig, folder, f"{metric}_{coloc}")
+            lines += [f"![{label}, co-location {coloc}]({png.name})", ""]
     steps = saturation(wide)
     lines += ["## Where more staff stops paying off", "",
               "Each step up in team size, paired by replication: extra admissions avoided per 1,000 residents "
@@ -134,9 +123,7 @@ def write(wide: pd.DataFrame, folder: Path) -> Path:
     lines += ["## Best configurations (admissions avoided per GBP 100,000 of staff cost)", "", statement, "",
               _frame_table(ranked.head(8)), ""]
     report = folder / "summary.md"
-    partial = folder / ".summary.md.partial"
-    partial.write_text("\n".join(lines), encoding="utf-8")
-    os.replace(partial, report)
+    write_atomically(report, lambda tmp: tmp.write_text("\n".join(lines), encoding="utf-8"))
     return report
 
 
