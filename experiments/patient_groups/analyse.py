@@ -27,7 +27,7 @@ from int_sim.report import fmt, markdown_table
 from int_sim.store import Store, StoreError
 
 GROUPS = {"frail": ["frail_mild", "frail_moderate", "frail_severe"], "SMI": ["severe_mental_illness"]}
-OUTCOMES = {"admissions_avoided_per_1000": "admissions avoided per 1,000 residents per year (higher is better)",
+OUTCOMES = {"admissions_avoided_per_1000": "admissions avoided per 1,000 residents a year\n(higher is better)",
             "days_to_action_median": "median days to action (lower is better)"}
 
 
@@ -78,7 +78,7 @@ def figure(effects: pd.DataFrame, outcome: str) -> Figure:
         ax.errorbar(part.mean_diff, y, xerr=np.nan_to_num(err), fmt="o", color=colour(k), label=group, capsize=3)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(range(len(levers)), levers)
-    ax.set_xlabel(f"change against the baseline: {OUTCOMES[outcome]}\n(mean and 95% paired interval)")
+    ax.set_xlabel(f"change against the baseline in {OUTCOMES[outcome]}\n(mean and 95% paired interval)")
     ax.legend(title="patient group")
     ax.grid(axis="x", alpha=0.3)
     return fig
@@ -90,7 +90,8 @@ def write(effects: pd.DataFrame, folder: Path) -> Path:
              "**Defaults are illustrative**: model responses under the assumptions in docs/parameters.md.", ""]
     for outcome in OUTCOMES:
         save_figure(figure(effects, outcome), folder, outcome)
-        lines += [f"![{OUTCOMES[outcome]}]({outcome}.png)", ""]
+        alt = OUTCOMES[outcome].replace("\n", " ")
+        lines += [f"![{alt}]({outcome}.png)", ""]
     table = effects.assign(interval=[f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in zip(effects.ci_low, effects.ci_high)])
     table = table[["lever", "group", "outcome", "mean_diff", "interval", "n"]]
     lines += [markdown_table(list(table.columns), [[fmt(v) for v in row] for row in table.itertuples(index=False)]), ""]
