@@ -187,8 +187,11 @@ def _unique_names(scenarios: list[Scenario]) -> list[str]:
 # --- progress ------------------------------------------------------------------------------------
 
 @contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar over replications on a terminal's stderr; nothing when stderr is piped."""
+def _progress(label: str, total: int | None = None) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar over replications on a terminal's stderr; nothing when stderr is piped.
+
+    Without ``total`` (sweeps) the bar starts at the first report, so replications stored by an
+    earlier run neither fill it nor count towards the speed and time remaining."""
     if not sys.stderr.isatty():
         yield None
         return
@@ -196,7 +199,17 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None] | N
                TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda done, _total: bar.update(task, completed=done)
+        started = total is not None
+
+        def update(done: int, total_now: int) -> None:
+            nonlocal started
+            if not started:
+                bar.reset(task, total=total_now, completed=done)
+                started = True
+            else:
+                bar.update(task, completed=done)
+
+        yield update
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -397,7 +410,7 @@ def run(
         _check_numbers(reps, seed, workers)
         _check_out(out)
         sc = _load(scenario, sets)
-        with _progress(reps, f"{sc.name}: replications") as progress:
+        with _progress(f"{sc.name}: replications", reps) as progress:
             result = run_experiment(sc, replications=reps, seed=seed, workers=workers, progress=progress)
         obj = _run_object(result)
         if out is not None:
@@ -436,7 +449,7 @@ def compare_command(
         _check_out(out)
         loaded = [_load(path, sets) for path in scenarios]
         configurations = dict(zip(_unique_names(loaded), loaded))
-        with _progress(reps, "replications") as progress:
+        with _progress("replications", reps) as progress:
             result = compare_configurations(configurations, replications=reps, seed=seed, workers=workers,
                                             progress=progress)
         obj = _compare_object(result)
@@ -480,29 +493,6 @@ def _sweep_errors() -> Iterator[None]:
         raise BadInput(str(err)) from None
 
 
-@contextmanager
-def _sweep_progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """Like :func:`_progress`, with the total known only once the store says what is done."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        first = True
-
-        def update(done: int, total: int) -> None:
-            nonlocal first
-            if first:  # replications stored by an earlier run must not count towards the speed
-                bar.reset(task, total=total, completed=done)
-                first = False
-            else:
-                bar.update(task, completed=done)
-
-        yield update
-
-
 @app.command()
 def sweep(
     spec: Annotated[str, typer.Argument(metavar="SPEC.yaml", help="Sweep spec: base scenario, design, factors.")],
@@ -531,7 +521,7 @@ def sweep(
             loaded = load_sweep(spec)
             results = Store(store, create=True)
             try:
-                with _sweep_progress(f"{loaded.spec.name}: replications") as progress:
+                with _progress(f"{loaded.spec.name}: replications") as progress:
                     outcome = run_sweep(loaded, results, workers=workers, scheduler=scheduler, progress=progress)
             except KeyboardInterrupt:
                 stored = len(results.done(loaded.spec.name))
@@ -721,7 +711,7 @@ def sensitivity(
             analysis = load_analysis(spec, method)
             results = Store(store, create=True)
             try:
-                with _sweep_progress(f"{analysis.name}: replications") as progress:
+                with _progress(f"{analysis.name}: replications") as progress:
                     result = run_sensitivity(analysis, results, workers=workers, scheduler=scheduler,
                                              progress=progress)
             except KeyboardInterrupt:
