@@ -66,8 +66,19 @@ class BadInput(Exception):
 
 # --- options shared by the commands ------------------------------------------------------------
 
-RepsOption = Annotated[int, typer.Option(
-    "--reps", help="Replications: independent runs of the same year, averaged. More give narrower intervals.")]
+RepsOption = Annotated[str, typer.Option(
+    "--reps", metavar="N|auto",
+    help="Replications: independent runs of the same year, averaged; more give narrower intervals. "
+         "'auto' adds replications until every headline outcome's 95% interval is within --precision "
+         "of its mean (Hoad et al.'s method), up to --max-reps.")]
+PrecisionOption = Annotated[Optional[float], typer.Option(
+    "--precision", metavar="FRACTION",
+    help="With --reps auto: the widest 95% interval accepted, as a fraction of the mean (default 0.05, i.e. 5%).")]
+MaxRepsOption = Annotated[Optional[int], typer.Option(
+    "--max-reps", metavar="N", help="With --reps auto: stop after N replications even if imprecise (default 50).")]
+PrecisionMetricOption = Annotated[Optional[list[str]], typer.Option(
+    "--precision-metric", metavar="METRIC",
+    help="With --reps auto: watch this outcome instead of the headline ones. Repeatable.")]
 SeedOption = Annotated[int, typer.Option(
     "--seed", help="Random seed (0 or more). The same seed gives the same result, bit for bit.")]
 SetOption = Annotated[Optional[list[str]], typer.Option(
@@ -125,13 +136,56 @@ def _stderr_line(text: str) -> None:
 
 # --- inputs --------------------------------------------------------------------------------------
 
-def _check_numbers(reps: int, seed: int, workers: int) -> None:
-    if reps < 1:
-        raise BadInput(f"--reps {reps}: must be at least 1")
-    if seed < 0:
-        raise BadInput(f"--seed {seed}: must be 0 or more")
+MAX_SEED = 2**63 - 1
+"""Largest --seed: it must fit the 64-bit integers of Parquet files and the results store."""
+MAX_REPS = 10_000
+"""Largest --reps: more would run for days; a typo such as 1000000 is refused at once."""
+
+
+def _check_numbers(seed: int, workers: int) -> None:
+    if seed < 0 or seed > MAX_SEED:
+        raise BadInput(f"--seed {seed}: must be from 0 to {MAX_SEED:,}")
     if workers < 0:
         raise BadInput(f"--workers {workers}: must be 0 (one per CPU) or more")
+
+
+def _replications(reps: str, precision: float | None, max_reps: int | None,
+                  metrics: list[str] | None) -> dict[str, Any]:
+    """The replication options of run_experiment/compare from --reps, --precision, --max-reps."""
+    text = reps.strip().lower()
+    if text != "auto":
+        try:
+            count = int(text)
+        except ValueError:
+            raise BadInput(f"--reps {reps}: must be a whole number of at least 1, or auto") from None
+        if count < 1:
+            raise BadInput(f"--reps {reps}: must be at least 1, or auto")
+        if count > MAX_REPS:
+            raise BadInput(f"--reps {reps}: at most {MAX_REPS:,} replications (or auto)")
+        for name, given in (("--precision", precision), ("--max-reps", max_reps), ("--precision-metric", metrics)):
+            if given is not None:
+                raise BadInput(f"{name}: only applies with --reps auto")
+        return {"replications": count}
+    from .precision import PrecisionRule
+    unknown = [m for m in metrics or [] if m not in METRICS]
+    if unknown:
+        raise BadInput(f"--precision-metric {unknown[0]}: unknown outcome; e.g. {', '.join(HEADLINE[:3])}")
+    try:
+        PrecisionRule(**{k: v for k, v in (("target", precision), ("max_replications", max_reps)) if v is not None})
+    except ValueError as err:
+        option = "--precision" if str(err).startswith("precision") else "--max-reps"
+        raise BadInput(f"{option}: {err}") from None
+    return {"replications": "auto", "precision": precision, "max_replications": max_reps,
+            "precision_metrics": metrics}
+
+
+def _planned(options: dict[str, Any]) -> int | None:
+    """The bar's first total: the fixed count, or the first round of an automatic run."""
+    if options["replications"] != "auto":
+        return options["replications"]
+    from .precision import PrecisionRule
+    cap = options["max_replications"]
+    return PrecisionRule(**({} if cap is None else {"max_replications": cap})).first_round
 
 
 def _check_out(out: Path | None) -> None:
@@ -207,7 +261,7 @@ def _progress(label: str, total: int | None = None) -> Iterator[Callable[[int, i
                 bar.reset(task, total=total_now, completed=done)
                 started = True
             else:
-                bar.update(task, completed=done)
+                bar.update(task, completed=done, total=total_now)  # grows with --reps auto
 
         yield update
 
@@ -250,6 +304,7 @@ def _run_object(result: ExperimentResult) -> dict:
         "int_sim_version": prov["int_sim_version"],
         "scenario_hash": prov["scenario_hash"][result.scenario.name],
         "metrics": _interval_dict(result.summary, "mean"),
+        **_precision_entry(result.precision),
     }
 
 
@@ -266,7 +321,32 @@ def _compare_object(result: ComparisonResult) -> dict:
                     for name in names},
         "differences": {name: _interval_dict(result.differences[result.differences.configuration == name], "mean_diff")
                         for name in names[1:]},
+        **_precision_entry(result.precision),
     }
+
+
+def _precision_entry(precision: dict | None) -> dict:
+    """``{"precision": {...}}`` when the replications were chosen by a precision, else nothing."""
+    if precision is None:
+        return {}
+    return {"precision": {key: _number(value) if isinstance(value, float) else value
+                          for key, value in precision.items()}}
+
+
+def _replications_text(obj: dict) -> str:
+    """'12 replication(s)', with the precision outcome when --reps auto chose the number."""
+    text = f"{obj['replications']} replication(s)"
+    precision = obj.get("precision")
+    if precision:
+        target = f"{precision['target']:.0%}" if precision["target"] >= 0.01 else f"{precision['target']:g}"
+        if precision["reached"]:
+            text += f" (chosen for 95% intervals within {target} of the mean)"
+        else:
+            width = precision["worst_relative_half_width"]
+            widest = "unbounded" if width is None else f"{width:.0%}"
+            text += (f" (the cap; {precision['worst_metric']} was still \u00b1{widest}, "
+                     f"not within {target})")
+    return text
 
 
 def _dumps(obj: dict) -> str:
@@ -310,7 +390,7 @@ def _console() -> Console:
 
 def _print_run_table(obj: dict) -> None:
     console = _console()
-    table = Table(title=f"{obj['scenario']}: {obj['replications']} replication(s), seed {obj['seed']}",
+    table = Table(title=f"{obj['scenario']}: {_replications_text(obj)}, seed {obj['seed']}",
                   caption=f"int-sim {obj['int_sim_version']}, scenario hash {obj['scenario_hash']}; "
                           "interval: 95% t-interval over replications")
     for name, justify in (("Metric", "left"), ("Unit", "left"), ("Mean", "right"), ("95% interval", "right")):
@@ -331,7 +411,7 @@ def _print_compare_table(obj: dict) -> None:
     names = obj["configurations"]
     first = names[0]
     hashes = ", ".join(f"{n} {h}" for n, h in obj["scenario_hash"].items())
-    table = Table(title=f"{' vs '.join(names)}: {obj['replications']} replication(s), seed {obj['seed']}, "
+    table = Table(title=f"{' vs '.join(names)}: {_replications_text(obj)}, seed {obj['seed']}, "
                         "common random numbers",
                   caption=f"int-sim {obj['int_sim_version']}, scenario hashes: {hashes}; "
                           f"differences are paired by replication, against {first}")
@@ -390,12 +470,15 @@ def _write_out(path: Path, table: pd.DataFrame, obj: dict) -> None:
 @app.command()
 def run(
     scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="Scenario YAML file, e.g. scenarios/baseline.yaml.")],
-    reps: RepsOption = 10,
+    reps: RepsOption = "10",
     seed: SeedOption = 0,
     sets: SetOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
     workers: WorkersOption = 0,
+    precision: PrecisionOption = None,
+    max_reps: MaxRepsOption = None,
+    precision_metrics: PrecisionMetricOption = None,
 ) -> None:
     """Run one scenario and report its outcomes with 95% intervals.
 
@@ -405,13 +488,16 @@ def run(
     residents with no integrated team, on the same random numbers.
 
     Example: int-sim run scenarios/baseline.yaml --reps 20 --set team.mdt_frequency=monthly
+
+    To a precision: int-sim run scenarios/baseline.yaml --reps auto --precision 0.05 --max-reps 40
     """
     with _exit_codes():
-        _check_numbers(reps, seed, workers)
+        _check_numbers(seed, workers)
+        options = _replications(reps, precision, max_reps, precision_metrics)
         _check_out(out)
         sc = _load(scenario, sets)
-        with _progress(f"{sc.name}: replications", reps) as progress:
-            result = run_experiment(sc, replications=reps, seed=seed, workers=workers, progress=progress)
+        with _progress(f"{sc.name}: replications", _planned(options)) as progress:
+            result = run_experiment(sc, seed=seed, workers=workers, progress=progress, **options)
         obj = _run_object(result)
         if out is not None:
             _write_out(out, _long_table(result.replications, result.provenance, configuration=sc.name), obj)
@@ -425,12 +511,15 @@ def run(
 def compare_command(
     scenarios: Annotated[list[str], typer.Argument(
         metavar="SCENARIO", help="Two or more scenario YAML files; the first is the reference.")],
-    reps: RepsOption = 10,
+    reps: RepsOption = "10",
     seed: SeedOption = 0,
     sets: SetOption = None,
     as_json: JsonOption = False,
     out: OutOption = None,
     workers: WorkersOption = 0,
+    precision: PrecisionOption = None,
+    max_reps: MaxRepsOption = None,
+    precision_metrics: PrecisionMetricOption = None,
 ) -> None:
     """Compare team configurations on the same residents and events.
 
@@ -445,13 +534,14 @@ def compare_command(
     with _exit_codes():
         if len(scenarios) < 2:
             raise BadInput("compare needs at least two scenario files (the first is the reference)")
-        _check_numbers(reps, seed, workers)
+        _check_numbers(seed, workers)
+        options = _replications(reps, precision, max_reps, precision_metrics)
         _check_out(out)
         loaded = [_load(path, sets) for path in scenarios]
         configurations = dict(zip(_unique_names(loaded), loaded))
-        with _progress("replications", reps) as progress:
-            result = compare_configurations(configurations, replications=reps, seed=seed, workers=workers,
-                                            progress=progress)
+        with _progress("replications", _planned(options)) as progress:
+            result = compare_configurations(configurations, seed=seed, workers=workers, progress=progress,
+                                            **options)
         obj = _compare_object(result)
         if out is not None:
             _write_out(out, _long_table(result.replications, result.provenance), obj)
@@ -502,13 +592,22 @@ def sweep(
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", metavar="ADDRESS",
         help="Run on an existing Dask distributed cluster, e.g. tcp://host:8786, instead of local processes.")] = None,
+    reps: Annotated[Optional[str], typer.Option(
+        "--reps", metavar="N|auto",
+        help="Replications per configuration, instead of the spec's: a number (more than are stored adds to "
+             "the sweep) or auto (until --precision is reached per configuration, up to --max-reps).")] = None,
+    precision: PrecisionOption = None,
+    max_reps: MaxRepsOption = None,
 ) -> None:
     """Run a parameter sweep (grid, Latin hypercube or one-at-a-time) into a results store.
 
     Each replication's values are committed to the store as it finishes, so an interrupted sweep
     (Ctrl-C, a crash) resumes where it stopped when the same command is run again, and a finished
     sweep run again does nothing. Every configuration of replication i uses the same random
-    numbers, and the values do not depend on --workers or --scheduler.
+    numbers, and the values do not depend on --workers or --scheduler. Running it again with more
+    replications adds them; with --reps auto (or replications: auto in the spec) each
+    configuration gets replications until its headline outcomes' 95% intervals are within
+    --precision of their means.
 
     Example: int-sim sweep experiments/team_size_at_fixed_reach/spec.yaml --store results.duckdb
     """
@@ -518,24 +617,58 @@ def sweep(
         if workers < 0:
             raise BadInput(f"--workers {workers}: must be 0 (one per CPU) or more")
         with _sweep_errors():
-            loaded = load_sweep(spec)
+            loaded = _sweep_replications(load_sweep(spec), reps, precision, max_reps)
             results = Store(store, create=True)
             try:
                 with _progress(f"{loaded.spec.name}: replications") as progress:
                     outcome = run_sweep(loaded, results, workers=workers, scheduler=scheduler, progress=progress)
             except KeyboardInterrupt:
                 stored = len(results.done(loaded.spec.name))
-                _stderr_line(f"interrupted: {stored} of {len(loaded.tasks)} replications are stored in {store}; "
+                _stderr_line(f"interrupted: {stored} replications are stored in {store}; "
                              "run the same command again to resume")
                 raise typer.Exit(130) from None
         configs = len(loaded.configurations)
-        if outcome.ran == 0 and outcome.already_done == outcome.total:
-            _stderr_line(f"sweep {outcome.sweep}: already complete in {store} "
-                         f"({configs} configurations x {loaded.spec.replications} replications); nothing to run")
+        if outcome.precision is not None:
+            complete = _precision_summary(outcome.precision, loaded.spec.rule)
+        else:
+            complete = f"{configs} configurations x {loaded.spec.replications} replications"
+        if outcome.ran == 0:
+            _stderr_line(f"sweep {outcome.sweep}: already complete in {store} ({complete}); nothing to run")
         else:
             _stderr_line(f"sweep {outcome.sweep}: ran {outcome.ran} replications "
-                         f"({outcome.already_done} were already stored); {configs} configurations x "
-                         f"{loaded.spec.replications} replications complete in {store}")
+                         f"({outcome.already_done} were already stored); {complete}, in {store}")
+
+
+def _sweep_replications(loaded, reps: str | None, precision: float | None, max_reps: int | None):
+    """The sweep with --reps/--precision/--max-reps in place of the spec's replication settings."""
+    from dataclasses import replace
+    if reps is None and precision is None and max_reps is None:
+        return loaded
+    spec = loaded.spec
+    options = _replications(reps if reps is not None else str(spec.replications), precision, max_reps, None)
+    update: dict[str, Any] = {"replications": options["replications"], "precision": None,
+                              "max_replications": None, "precision_metrics": None}
+    if options["replications"] == "auto":
+        keep = spec.replications == "auto"  # the spec's own precision settings still apply
+        update["precision"] = precision if precision is not None else (spec.precision if keep else None)
+        update["max_replications"] = max_reps if max_reps is not None else (spec.max_replications if keep else None)
+        update["precision_metrics"] = spec.precision_metrics if keep else None
+    return replace(loaded, spec=spec.model_copy(update=update))
+
+
+def _precision_summary(decisions: dict, rule) -> str:
+    """One clause on an automatic sweep: replications chosen and where the precision was missed."""
+    counts = [d.replications for d in decisions.values()]
+    missed = {cid: d for cid, d in decisions.items() if not d.reached}
+    spread = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}"
+    text = (f"{len(decisions)} configurations, {spread} replications each, chosen for 95% "
+            f"intervals within {rule.target:.0%} of the mean")
+    if missed:
+        cid, worst = max(missed.items(), key=lambda item: item[1].worst_relative_half_width)
+        width = worst.worst_relative_half_width
+        text += (f"; not reached by {len(missed)} at the cap of {rule.max_replications} (widest: configuration "
+                 f"{cid}, {worst.worst}, \u00b1{'unbounded' if width == float('inf') else f'{width:.0%}'})")
+    return text
 
 
 def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:

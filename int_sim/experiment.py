@@ -18,8 +18,9 @@ import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator, Literal, Union
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ from scipy import stats
 from . import __version__
 from .metrics import paired_with_counterfactual
 from .model import STREAMS, NeighbourhoodModel, RunResult
+from .precision import PrecisionRule, decide
 from .scenario import Scenario, counterfactual
 
 Progress = Callable[[int, int], None]
@@ -73,36 +75,81 @@ def _process_context():
     return multiprocessing.get_context(method)
 
 
-def _run_all(scenarios: dict[str, Scenario], replications: int, seed: int, workers: int,
-             progress: Progress | None):
-    if replications < 1:
-        raise ValueError("replications must be at least 1")
+Replications = Union[int, Literal["auto"]]
+"""A number of replications, or ``"auto"``: as many as a :class:`PrecisionRule` needs."""
+
+
+@contextmanager
+def _mapper(workers: int) -> Iterator[Callable]:
+    """``map`` over replication tasks: in this process, or in a pool kept for the whole run."""
+    if workers == 1:
+        yield map
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
+        yield pool.map
+
+
+def _watched(results: dict[int, dict], metrics: tuple[str, ...]) -> dict:
+    """Each watched series' (replication, value) pairs, finite values only; keyed by metric for
+    one configuration, by (configuration, metric) for several."""
+    series: dict = {}
+    for r, per_configuration in results.items():
+        for name, (values, _) in per_configuration.items():
+            for metric in metrics:
+                value = values.get(metric)
+                if value is not None and np.isfinite(value):
+                    key = metric if len(per_configuration) == 1 else (name, metric)
+                    series.setdefault(key, []).append((r, float(value)))
+    return series
+
+
+def _run_all(scenarios: dict[str, Scenario], replications: int | str, seed: int, workers: int,
+             progress: Progress | None, rule: PrecisionRule | None):
+    """Run replications 0, 1, ... of every configuration; a fixed number, or to ``rule``'s precision.
+
+    To a precision, replications run in rounds (the first one :attr:`PrecisionRule.first_round`
+    long, later ones at least one per worker) until :func:`precision.decide` finishes; it decides
+    on prefixes of the replication sequence, and replications run beyond its choice are dropped,
+    so the result does not depend on ``workers``.
+    """
     if seed < 0:
         raise ValueError("seed must be a non-negative whole number")
-    tasks = [(scenarios, seed, r) for r in range(replications)]
-    results: dict[int, dict] = {}
-    workers = max(1, min(workers or os.cpu_count() or 1, replications))
-    if workers == 1:
-        for task in tasks:
-            r, res = _task(task)
-            results[r] = res
-            if progress:
-                progress(len(results), replications)
+    if replications == "auto":
+        rule = rule or PrecisionRule()
+        planned = rule.first_round
+        cap = rule.max_replications
+    elif isinstance(replications, (int, np.integer)) and not isinstance(replications, bool) and replications >= 1:
+        planned = cap = int(replications)
+        rule = None
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
-            for r, res in pool.map(_task, tasks):
+        raise ValueError(f"replications {replications!r}: must be a whole number of at least 1, or 'auto'")
+    workers = max(1, min(workers or os.cpu_count() or 1, cap))
+    results: dict[int, dict] = {}
+    decision = None
+    with _mapper(workers) as mapper:
+        while True:
+            tasks = [(scenarios, seed, r) for r in range(len(results), planned)]
+            for r, res in mapper(_task, tasks):
                 results[r] = res
                 if progress:
-                    progress(len(results), replications)
+                    progress(len(results), planned)
+            if rule is None:
+                break
+            decision = decide(_watched(results, rule.metrics), len(results), rule)
+            if decision.finished:
+                break
+            planned = min(cap, max(decision.replications, len(results) + workers))
+    used = len(results) if decision is None else decision.replications
     rows, daily = [], []
-    for r in range(replications):
+    for r in range(used):
         for name, (metrics, frame) in results[r].items():
             rows.extend((name, r, metric, float(value)) for metric, value in metrics.items()
                         if value is not None and np.isfinite(value))
             daily.append(frame.assign(configuration=name, replication=r))
     long = pd.DataFrame(rows, columns=["configuration", "replication", "metric", "value"])
     daily_frame = pd.concat(daily, ignore_index=True)[["configuration", "replication", "day", "metric", "value"]]
-    return long, daily_frame
+    precision = None if decision is None else decision.as_dict(rule)
+    return long, daily_frame, used, precision
 
 
 def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -126,14 +173,23 @@ def _summarise(long: pd.DataFrame, value: str, keys: list[str], mean_name: str) 
     return pd.DataFrame(rows, columns=[*keys, mean_name, "ci_low", "ci_high", "n"])
 
 
-def provenance(scenario_hashes: dict[str, str], seed: int, replications: int) -> dict:
-    return {"int_sim_version": __version__, "seed": seed, "replications": replications,
-            "scenario_hash": scenario_hashes}
+def provenance(scenario_hashes: dict[str, str], seed: int, replications: int, precision: dict | None = None) -> dict:
+    """What any output needs to be re-run; ``precision`` when the replications were chosen by one."""
+    out = {"int_sim_version": __version__, "seed": seed, "replications": replications,
+           "scenario_hash": scenario_hashes}
+    if precision is not None:
+        out["precision"] = precision["target"]
+    return out
 
 
 @dataclass
 class ExperimentResult:
-    """Replications of one configuration: ``summary``, ``replications`` (long), ``daily``."""
+    """Replications of one configuration: ``summary``, ``replications`` (long), ``daily``.
+
+    ``precision`` (only when run with ``replications="auto"``): the target, whether it was
+    reached, the replications used, and the watched metric with the widest interval
+    (:meth:`int_sim.precision.Decision.as_dict`).
+    """
 
     scenario: Scenario
     seed: int
@@ -142,11 +198,15 @@ class ExperimentResult:
     summary: pd.DataFrame
     daily: pd.DataFrame
     provenance: dict = field(default_factory=dict)
+    precision: dict | None = None
 
 
 @dataclass
 class ComparisonResult:
-    """Several configurations on common random numbers, with paired differences to the first."""
+    """Several configurations on common random numbers, with paired differences to the first.
+
+    ``precision`` as for :class:`ExperimentResult`, over every configuration's watched metrics.
+    """
 
     scenarios: dict[str, Scenario]
     seed: int
@@ -156,26 +216,53 @@ class ComparisonResult:
     differences: pd.DataFrame
     daily: pd.DataFrame
     provenance: dict = field(default_factory=dict)
+    precision: dict | None = None
 
 
-def run_experiment(scenario: Scenario, replications: int = 10, seed: int = 0, workers: int = 1,
-                   progress: Progress | None = None) -> ExperimentResult:
-    """Run ``replications`` replications of one configuration."""
-    long, daily = _run_all({scenario.name: scenario}, replications, seed, workers, progress)
+def _rule(replications: Replications, precision: float | None, max_replications: int | None,
+          metrics: list[str] | None) -> PrecisionRule | None:
+    if replications != "auto":
+        if precision is not None or max_replications is not None:
+            raise ValueError("precision and max_replications apply only with replications='auto'")
+        return None
+    options = {"target": precision, "max_replications": max_replications,
+               "metrics": None if metrics is None else tuple(metrics)}
+    return PrecisionRule(**{key: value for key, value in options.items() if value is not None})
+
+
+def run_experiment(scenario: Scenario, replications: Replications = 10, seed: int = 0, workers: int = 1,
+                   progress: Progress | None = None, *, precision: float | None = None,
+                   max_replications: int | None = None, precision_metrics: list[str] | None = None
+                   ) -> ExperimentResult:
+    """Run ``replications`` replications of one configuration.
+
+    ``replications="auto"`` runs until every watched metric's 95% interval is within
+    ``precision`` (default 0.05, i.e. 5%) of its mean, or ``max_replications`` (default 50) is
+    reached; see :mod:`int_sim.precision`. ``progress(done, total)``: ``total`` may grow.
+    """
+    rule = _rule(replications, precision, max_replications, precision_metrics)
+    long, daily, used, precision_info = _run_all({scenario.name: scenario}, replications, seed, workers, progress, rule)
     long = long.drop(columns="configuration")
     daily = daily.drop(columns="configuration")
     summary = _summarise(long, "value", ["metric"], "mean")
-    return ExperimentResult(scenario=scenario, seed=seed, n_replications=replications, replications=long,
+    return ExperimentResult(scenario=scenario, seed=seed, n_replications=used, replications=long,
                             summary=summary, daily=daily,
-                            provenance=provenance({scenario.name: scenario.hash()}, seed, replications))
+                            provenance=provenance({scenario.name: scenario.hash()}, seed, used, precision_info),
+                            precision=precision_info)
 
 
-def compare(scenarios: dict[str, Scenario], replications: int = 10, seed: int = 0, workers: int = 1,
-            progress: Progress | None = None) -> ComparisonResult:
-    """Compare configurations on common random numbers; differences are paired by replication."""
+def compare(scenarios: dict[str, Scenario], replications: Replications = 10, seed: int = 0, workers: int = 1,
+            progress: Progress | None = None, *, precision: float | None = None,
+            max_replications: int | None = None, precision_metrics: list[str] | None = None) -> ComparisonResult:
+    """Compare configurations on common random numbers; differences are paired by replication.
+
+    ``replications="auto"`` as in :func:`run_experiment`, until every configuration's watched
+    metrics are within the precision.
+    """
     if not scenarios:
         raise ValueError("compare needs at least one configuration")
-    long, daily = _run_all(dict(scenarios), replications, seed, workers, progress)
+    rule = _rule(replications, precision, max_replications, precision_metrics)
+    long, daily, used, precision_info = _run_all(dict(scenarios), replications, seed, workers, progress, rule)
     summary = _summarise(long, "value", ["configuration", "metric"], "mean")
     first = next(iter(scenarios))
     reference = long[long.configuration == first].set_index(["replication", "metric"])["value"]
@@ -183,6 +270,7 @@ def compare(scenarios: dict[str, Scenario], replications: int = 10, seed: int = 
     paired["difference"] = paired["value"] - paired["reference"]
     differences = _summarise(paired[paired.configuration != first], "difference", ["configuration", "metric"],
                              "mean_diff")
-    return ComparisonResult(scenarios=dict(scenarios), seed=seed, n_replications=replications, replications=long,
+    return ComparisonResult(scenarios=dict(scenarios), seed=seed, n_replications=used, replications=long,
                             summary=summary, differences=differences, daily=daily,
-                            provenance=provenance({n: s.hash() for n, s in scenarios.items()}, seed, replications))
+                            provenance=provenance({n: s.hash() for n, s in scenarios.items()}, seed, used, precision_info),
+                            precision=precision_info)

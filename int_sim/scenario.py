@@ -476,24 +476,63 @@ class Scenario(_Section):
         return hashlib.sha256(self.to_yaml().encode()).hexdigest()[:12]
 
 
+MAX_SCENARIO_BYTES = 1_000_000
+"""Largest scenario file read: a real one is a few kilobytes, so anything bigger is the wrong file
+(and reading at most this much keeps a device such as /dev/zero from filling memory)."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without aliases: ``*name`` can expand exponentially ("billion laughs") or refer to
+    itself, and no scenario needs it."""
+
+    def compose_node(self, parent, index):  # noqa: D102
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed; write the values out",
+                                              mark)
+        return super().compose_node(parent, index)
+
+
+def safe_yaml(text: str) -> Any:
+    """Parse untrusted YAML: safe types only, no aliases. Raises yaml.YAMLError, RecursionError (deep
+    nesting) or ValueError (an integer too long to convert)."""
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a YAML scenario; ScenarioError names the file and field on bad input."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SCENARIO_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file", source=str(path)) from None
     except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a scenario file", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read the scenario file ({err.__class__.__name__}: {err})", source=str(path)) from None
+        raise ScenarioError(f"{path}: is a directory, not a scenario file; give a .yaml file such as "
+                            "scenarios/baseline.yaml", source=str(path)) from None
+    except PermissionError:
+        raise ScenarioError(f"{path}: permission denied; make the file readable (chmod u+r) or copy it somewhere "
+                            "you can read", source=str(path)) from None
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot read the scenario file ({err.strerror or err})", source=str(path)) from None
+    if len(raw) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(f"{path}: more than {MAX_SCENARIO_BYTES:,} bytes; a scenario file is a few kilobytes of "
+                            "YAML, so this is probably not one", source=str(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"{path}: not a text file (byte {err.start} is not UTF-8); a scenario is a YAML text "
+                            "file such as scenarios/baseline.yaml", source=str(path)) from None
+    if "\x00" in text:
+        raise ScenarioError(f"{path}: not a text file (it contains NUL bytes); a scenario is a YAML text file "
+                            "such as scenarios/baseline.yaml", source=str(path))
     return parse_scenario(text, source=str(path))
 
 
 def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
     """Validate a scenario given as YAML text (uploads, tests)."""
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml(text)
     except yaml.YAMLError as err:
         where = ""
         mark = getattr(err, "problem_mark", None)
@@ -503,8 +542,13 @@ def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(f"{source}: malformed YAML{where}: {problem}", source=source) from None
     except RecursionError:
         raise ScenarioError(f"{source}: YAML nested too deeply", source=source) from None
+    except ValueError as err:  # an integer of thousands of digits
+        problem = ("a number has more than 4,300 digits" if "integer string conversion" in str(err)
+                   else " ".join(str(err).split())[:120])
+        raise ScenarioError(f"{source}: unreadable value in the YAML: {problem}", source=source) from None
     if data is None:
-        data = {}
+        raise ScenarioError(f"{source}: the scenario is empty; write at least one key, e.g. 'name: my_team' "
+                            "(every value left out takes its default)", source=source)
     return Scenario.from_dict(data, source=source)
 
 
@@ -516,9 +560,9 @@ def parse_override(text: str, *, source: str = "--set") -> tuple[str, Any]:
         raise ScenarioError(f"{source}: '{text}' is not of the form key=value (for example team.mdt_frequency=weekly)",
                             source=source)
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+        value = safe_yaml(raw) if raw.strip() else ""
+    except (yaml.YAMLError, RecursionError, ValueError):
+        value = raw  # not a YAML value: kept as text, which the schema then accepts or refuses
     return key, value
 
 
@@ -595,6 +639,9 @@ def allowed_text(dotted: str) -> str:
         return "one of " + ", ".join(choices)
     if annotation is bool:
         return "true or false"
+    if annotation is str:
+        longest = next((m.max_length for m in info.metadata if getattr(m, "max_length", None) is not None), None)
+        return f"text of at most {longest:,} characters" if longest else "text"
     kind = "a whole number" if annotation is int else "a number"
     if low is not None and high is not None:
         return f"{kind} from {low:,} to {high:,}" + (f" ({unit})" if unit else "")

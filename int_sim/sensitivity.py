@@ -171,6 +171,11 @@ class _StoredSpec:
     seed: int
     replications: int
     text: str
+    rule = None  # a fixed number of replications: SALib's estimators need every configuration alike
+
+    @property
+    def planned_replications(self) -> int:
+        return self.replications
 
     def to_yaml(self) -> str:
         return self.text

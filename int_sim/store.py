@@ -32,6 +32,7 @@ from typing import Iterator
 
 import duckdb
 import pandas as pd
+import yaml
 
 SCHEMA_VERSION = "1"
 """Version of the tables below; bump it (and say how to migrate) when they change."""
@@ -64,6 +65,22 @@ of the index's 95% confidence interval where the method gives one, else NULL."""
 INDEX_COLUMNS = ["sweep", "method", "metric", "parameter", "index", "value", "conf"]
 
 _SCHEMA.append(_INDICES_TABLE)  # created with every new file, like the tables above
+
+
+REPLICATION_KEYS = ("replications", "precision", "max_replications", "precision_metrics")
+"""Spec keys that say how many replications to run, not what is run."""
+
+
+def _identity(spec_yaml: str) -> object:
+    """A spec without its replication settings: what must match to add to a stored sweep."""
+    try:
+        data = yaml.safe_load(spec_yaml)
+    except yaml.YAMLError:
+        return spec_yaml
+    if isinstance(data, dict):
+        for key in REPLICATION_KEYS:
+            data.pop(key, None)
+    return data
 
 
 class StoreError(ValueError):
@@ -164,7 +181,10 @@ class Store:
 
         ``configurations`` holds ``(configuration_id, scenario_yaml, scenario_hash, factors)``.
         A sweep of the same name with another spec, other configurations or another int-sim
-        version is refused: its stored results would not be comparable with new ones.
+        version is refused: its stored results would not be comparable with new ones. The
+        replication settings (:data:`REPLICATION_KEYS`) are not part of the comparison: more
+        replications of the same sweep add to it, and ``sweeps.replications`` records the latest
+        number asked for (an automatic sweep's cap).
         """
         with self._open(read_only=False) as con:
             con.begin()
@@ -180,7 +200,7 @@ class Store:
                 con.commit()
                 return True
             con.rollback()
-            if old[0] != spec_yaml:
+            if _identity(old[0]) != _identity(spec_yaml):
                 raise StoreError(f"{self.path}: sweep '{sweep}' is already stored with a different spec; "
                                  "give the new spec another name, or use another store file")
             if old[3] != version:
@@ -192,6 +212,8 @@ class Store:
                 raise StoreError(f"{self.path}: sweep '{sweep}' is already stored with different configurations "
                                  "(the base scenario file or int-sim's scenario defaults have changed); give the sweep another name, "
                                  "or use another store file")
+            if old[2] != replications:
+                con.execute("UPDATE sweeps SET replications = ? WHERE sweep = ?", [replications, sweep])
             return False
 
     def done(self, sweep: str) -> set[tuple[int, int]]:

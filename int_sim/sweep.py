@@ -14,7 +14,7 @@ reported against its key::
       team_size:                                            # or linked levels: each sets several keys
         small: {team.staff.gp: 2, team.staff.care_navigator: 1}
         large: {team.staff.gp: 8, team.staff.care_navigator: 6}
-    replications: 10
+    replications: 10                  # or auto, with precision: 0.05 and max_replications: 40
     seed: 2026
 
 (``lhs``: ``key: {low: , high: }`` and ``samples: N``.) Linked levels are an addition to
@@ -29,6 +29,13 @@ why results are the same bit for bit whatever the executor and the number of wor
 replication-major (replication 0 of every configuration, then 1, ...) so an interrupted sweep
 leaves a balanced design. Only this (parent) process writes to the store, one transaction per
 finished replication (:mod:`int_sim.store`); re-running the same sweep skips what is done.
+
+How many replications: a number, or ``auto`` (:mod:`int_sim.precision`): each configuration
+gets replications, in rounds run replication-major across the configurations still short,
+until its watched metrics' 95% intervals are within ``precision`` of their means (or
+``max_replications``). The decision is taken from the stored values, so an interrupted
+automatic sweep resumes too. The replication settings are not part of a sweep's identity: the
+same sweep run again with more replications (or ``auto``) adds to what is stored.
 
 Executors: a local process pool (fork on Linux, see :func:`experiment._process_context`) or an
 existing Dask distributed cluster (``scheduler="tcp://host:8786"``).
@@ -54,7 +61,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import __version__
 from .experiment import _process_context, simulate_replication
-from .scenario import Scenario, ScenarioError, field_info, load_scenario
+from .metrics import METRICS
+from .precision import Decision, PrecisionRule, decide
+from .scenario import Scenario, ScenarioError, field_info, load_scenario, safe_yaml
 from .store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +113,16 @@ class SweepSpec(BaseModel):
     fixed: dict[str, Any] = Field(default_factory=dict,
                                   description="Dotted keys set to one value in every configuration (applied to the "
                                               "base before the design), e.g. a smaller population for a quick run.")
-    replications: int = Field(ge=1, le=10_000)
+    replications: int | Literal["auto"] = Field(
+        description="Replications per configuration, or auto: until each configuration's watched metrics "
+                    "are within precision (see int_sim.precision).")
+    precision: float | None = Field(None, gt=0, lt=1, description="With replications: auto, the widest 95% "
+                                                                   "interval accepted, as a fraction of the mean "
+                                                                   "(default 0.05).")
+    max_replications: int | None = Field(None, ge=3, le=10_000, description="With replications: auto, the cap "
+                                                                             "per configuration (default 50).")
+    precision_metrics: list[str] | None = Field(None, min_length=1, description="With replications: auto, the "
+                                                "metrics watched (default: the headline levels).")
     seed: int = Field(ge=0, le=2**63 - 1)
 
     @field_validator("name")
@@ -114,11 +132,19 @@ class SweepSpec(BaseModel):
             raise ValueError("use letters, digits, '_', '-' and '.', starting with a letter or digit")
         return value
 
-    @field_validator("replications", mode="before")
+    @field_validator("replications")
     @classmethod
-    def _no_auto(cls, value: Any) -> Any:
-        if value == "auto":
-            raise ValueError("'auto' (replications to a precision) is not supported yet; give a whole number")
+    def _replication_count(cls, value: Any) -> Any:
+        if value != "auto" and not 1 <= value <= 10_000:
+            raise ValueError(f"{value} is not allowed; give a whole number from 1 to 10,000, or auto")
+        return value
+
+    @field_validator("precision_metrics")
+    @classmethod
+    def _known_metrics(cls, value: list[str] | None) -> list[str] | None:
+        for metric in value or []:
+            if metric not in METRICS:
+                raise ValueError(f"{metric!r} is not a metric int-sim reports")
         return value
 
     @model_validator(mode="after")
@@ -154,7 +180,26 @@ class SweepSpec(BaseModel):
             raise ValueError("samples: a Latin hypercube (design: lhs) needs samples")
         if self.design != "lhs" and self.samples is not None:
             raise ValueError(f"samples: only used by design lhs, not {self.design}")
+        if self.replications != "auto":
+            for key in ("precision", "max_replications", "precision_metrics"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{key}: only used with replications: auto")
         return self
+
+    @property
+    def rule(self) -> PrecisionRule | None:
+        """The precision rule of ``replications: auto``, else None."""
+        if self.replications != "auto":
+            return None
+        options = {"target": self.precision, "max_replications": self.max_replications,
+                   "metrics": None if self.precision_metrics is None else tuple(self.precision_metrics)}
+        return PrecisionRule(**{key: value for key, value in options.items() if value is not None})
+
+    @property
+    def planned_replications(self) -> int:
+        """Replications per configuration: the fixed number, or the cap of an automatic sweep."""
+        rule = self.rule
+        return self.replications if rule is None else rule.max_replications
 
     def levels(self, key: str) -> list[tuple[Any, dict[str, Any]]]:
         """A grid/oat factor's levels as (value recorded for the factor, scenario overrides)."""
@@ -189,8 +234,9 @@ class Sweep:
 
     @property
     def tasks(self) -> list[tuple[int, int]]:
-        """Every (configuration_id, replication), replication-major."""
-        return [(c.id, r) for r in range(self.spec.replications) for c in self.configurations]
+        """Every (configuration_id, replication) of a fixed number of replications, replication-major.
+        (An automatic sweep's tasks depend on its results: see :func:`plan`.)"""
+        return [(c.id, r) for r in range(self.spec.planned_replications) for c in self.configurations]
 
 
 def _spec_error(err: ValidationError, path: Path) -> SweepError:
@@ -200,6 +246,8 @@ def _spec_error(err: ValidationError, path: Path) -> SweepError:
         message = f"{loc}: unknown key; allowed here: {', '.join(SweepSpec.model_fields)}"
     elif first["type"] == "missing":
         message = f"{loc}: missing; a sweep spec needs name, design, factors, replications and seed"
+    elif loc.startswith("replications.") or (loc == "replications" and first["type"] == "literal_error"):
+        message = f"replications: {first.get('input')!r} is not allowed; give a whole number from 1 to 10,000, or auto"
     else:
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "literal_error":
@@ -226,11 +274,15 @@ def read_spec_file(path: str | Path) -> dict:
     except (OSError, UnicodeDecodeError) as err:
         raise SweepError(f"{path}: cannot read the sweep spec ({type(err).__name__}: {err})") from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml(text)  # no aliases: a "billion laughs" spec would expand without end
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise SweepError(f"{path}: malformed YAML{where}: {getattr(err, 'problem', None) or err}") from None
+    except RecursionError:
+        raise SweepError(f"{path}: YAML nested too deeply") from None
+    except ValueError as err:  # an integer of thousands of digits
+        raise SweepError(f"{path}: unreadable value in the YAML: {' '.join(str(err).split())[:120]}") from None
     if not isinstance(data, dict):
         raise SweepError(f"{path}: a sweep spec must be a mapping of keys to values, got {type(data).__name__}")
     return data
@@ -367,17 +419,43 @@ def _ignore_sigint() -> None:
 
 @dataclass
 class SweepOutcome:
+    """What a run of a sweep did; ``precision``: each configuration's decision (automatic sweeps)."""
+
     sweep: str
     total: int
     already_done: int
     ran: int
+    precision: dict[int, Decision] | None = None
 
 
 def prepare(sweep: Sweep, store: Store) -> set[tuple[int, int]]:
     """Record the sweep in the store (refusing a conflicting one) and return what is already done."""
-    store.register(sweep.spec.name, sweep.spec.to_yaml(), sweep.spec.seed, sweep.spec.replications, __version__,
+    store.register(sweep.spec.name, sweep.spec.to_yaml(), sweep.spec.seed, sweep.spec.planned_replications,
+                   __version__,
                    [(c.id, c.scenario.to_yaml(), c.scenario.hash(), c.factors) for c in sweep.configurations])
     return store.done(sweep.spec.name)
+
+
+def plan(sweep: Sweep, store: Store, done: set[tuple[int, int]]) -> tuple[list[tuple[int, int]], dict[int, Decision]]:
+    """An automatic sweep's next round: for each configuration, the replications its precision
+    decision still needs (replication-major), and every configuration's decision so far."""
+    rule = sweep.spec.rule
+    stored = store.results(sweep.spec.name)
+    stored = stored[stored.metric.isin(rule.metrics)]
+    by_configuration = {cid: group for cid, group in stored.groupby("configuration_id")}
+    decisions, todo = {}, []
+    for configuration in sweep.configurations:
+        cid = configuration.id
+        available = next(r for r in itertools.count() if (cid, r) not in done)
+        rows = by_configuration.get(cid)
+        series = {} if rows is None else {
+            metric: list(zip(group.replication, group.value)) for metric, group in rows.groupby("metric")}
+        decision = decide(series, available, rule) if available else \
+            Decision(False, False, rule.first_round, None, None, math.inf)
+        decisions[cid] = decision
+        if not decision.finished:
+            todo += [(cid, r) for r in range(available, decision.replications) if (cid, r) not in done]
+    return sorted(todo, key=lambda task: task[::-1]), decisions
 
 
 def run_sweep(sweep: Sweep, store: Store, workers: int = 0, scheduler: str | None = None,
@@ -390,31 +468,38 @@ def run_sweep(sweep: Sweep, store: Store, workers: int = 0, scheduler: str | Non
     """
     name = sweep.spec.name
     done = prepare(sweep, store)
-    todo = [task for task in sweep.tasks if task not in done]
-    total = len(sweep.tasks)
-    outcome = SweepOutcome(name, total, total - len(todo), 0)
+    automatic = sweep.spec.rule is not None
+    if automatic:
+        todo, decisions = plan(sweep, store, done)
+    else:
+        todo, decisions = [task for task in sweep.tasks if task not in done], None
+    outcome = SweepOutcome(name, len(done) + len(todo), len(done), 0, decisions)
     if progress:
-        progress(outcome.already_done, total)
-    if not todo:
-        return outcome
+        progress(outcome.already_done, outcome.total)
     scenarios = {c.id: c.scenario for c in sweep.configurations}
     seed = sweep.spec.seed
 
     def finished(cid: int, replication: int, metrics: dict[str, float]) -> None:
         store.record(name, cid, replication, metrics)
+        done.add((cid, replication))
         outcome.ran += 1
         if progress:
-            progress(outcome.already_done + outcome.ran, total)
+            progress(outcome.already_done + outcome.ran, outcome.total)
 
-    if scheduler:
-        _run_dask(scheduler, todo, scenarios, seed, finished, store)
-    else:
-        workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-        if workers == 1:
-            for cid, replication in todo:
-                finished(cid, replication, run_task(scenarios[cid], seed, replication))
+    while todo:
+        if scheduler:
+            _run_dask(scheduler, todo, scenarios, seed, finished, store)
         else:
-            _run_pool(workers, todo, scenarios, seed, finished, store)
+            local = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+            if local == 1:
+                for cid, replication in todo:
+                    finished(cid, replication, run_task(scenarios[cid], seed, replication))
+            else:
+                _run_pool(local, todo, scenarios, seed, finished, store)
+        if not automatic:
+            break
+        todo, outcome.precision = plan(sweep, store, done)
+        outcome.total += len(todo)
     return outcome
 
 

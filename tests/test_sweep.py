@@ -247,3 +247,55 @@ def test_not_a_store_is_refused(tmp_path):
     for path, expected in ((text_file, "not an int-sim store"), (other, "schema version 999")):
         result = invoke("sweep", spec, "--store", path)
         assert result.exit_code == 2 and expected in result.stderr and result.stderr.count("\n") == 1
+
+
+# --- how many replications -----------------------------------------------------------------------
+
+def test_more_replications_extend_a_stored_sweep(reference, tmp_path):
+    spec_ref, store_ref = reference
+    store = tmp_path / "grown.duckdb"
+    assert invoke("sweep", write_spec(tmp_path, replications=2), "--store", store, "--workers", 1).exit_code == 0
+    result = invoke("sweep", write_spec(tmp_path, replications=2), "--store", store, "--workers", 1, "--reps", 3)
+    assert result.exit_code == 0, result.stderr
+    assert "ran 4 replications (8 were already stored)" in result.stderr
+    assert_frame_equal(stored(store), stored(store_ref))
+    assert_frame_equal(stored(store, "done"), stored(store_ref, "done"))
+    assert Store(store).sweeps().replications.tolist() == [3]
+
+
+AUTO = {"replications": "auto", "precision": 0.2, "max_replications": 9,
+        "precision_metrics": ["crises_per_1000", "admissions_per_1000"]}
+
+
+def test_automatic_sweep_runs_each_configuration_to_its_precision(tmp_path):
+    from int_sim.precision import decide
+    spec = write_spec(tmp_path, name="auto", **AUTO)
+    serial, parallel = tmp_path / "serial.duckdb", tmp_path / "parallel.duckdb"
+    outcome = run_sweep(load_sweep(spec), Store(serial, create=True), workers=1)
+    assert invoke("sweep", spec, "--store", parallel, "--workers", 2).exit_code == 0
+    assert_frame_equal(stored(serial), stored(parallel))  # the choice does not depend on the workers
+    rule = load_sweep(spec).spec.rule
+    results = stored(serial)
+    done = stored(serial, "done")
+    for cid, decision in outcome.precision.items():
+        reps = sorted(done[done.configuration_id == cid].replication)
+        assert reps == list(range(decision.replications))  # exactly the chosen number, from 0
+        mine = results[(results.configuration_id == cid) & results.metric.isin(rule.metrics)]
+        series = {m: list(zip(g.replication, g.value)) for m, g in mine.groupby("metric")}
+        assert decide(series, len(reps), rule) == decision  # the stored values justify the choice
+        assert decision.reached or decision.replications == 9
+    rerun = invoke("sweep", spec, "--store", serial)
+    assert rerun.exit_code == 0 and "already complete" in rerun.stderr
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"replications": "lots"}, "replications: 'lots' is not allowed; give a whole number from 1 to 10,000, or auto"),
+    ({"replications": 3, "precision": 0.1}, "precision: only used with replications: auto"),
+    ({**AUTO, "precision_metrics": ["joy"]}, "'joy' is not a metric int-sim reports"),
+    ({**AUTO, "max_replications": 2}, "max_replications"),
+])
+def test_bad_replication_settings_exit_2(tmp_path, change, expected):
+    spec = write_spec(tmp_path, **change)
+    result = invoke("sweep", spec, "--store", tmp_path / "s.duckdb")
+    assert result.exit_code == 2, result.stderr
+    assert expected in result.stderr and result.stderr.count("\n") == 1
