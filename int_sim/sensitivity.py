@@ -55,7 +55,6 @@ store's ``sensitivity_indices`` table, replacing earlier ones of the same sweep 
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,13 +63,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .metrics import METRICS
 from .scenario import ScenarioError, field_info
 from .store import INDEX_COLUMNS, Store
-from .sweep import (MAX_CONFIGURATIONS, MAX_SAMPLES, Configuration, Progress, Range, Sweep, SweepError,
-                    SweepOutcome, _is_integer_field, _resolve_base, read_spec_file, run_sweep)
+from .sweep import (MAX_CONFIGURATIONS, MAX_SAMPLES, Configuration, NamedSpec, Progress, Range, Sweep, SweepError,
+                    SweepOutcome, _is_integer_field, _resolve_base, check_metric_names, read_spec_file, run_sweep,
+                    spec_error)
 
 METHODS = ("morris", "sobol")
 
@@ -98,11 +97,9 @@ class SensitivityError(SweepError):
 
 # --- the spec --------------------------------------------------------------------------------------
 
-class SensitivitySpec(BaseModel):
+class SensitivitySpec(NamedSpec):
     """A validated sensitivity spec (a sweep spec with ranges or ordered levels, plus metrics)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(min_length=1, max_length=100)
     base: str | None = None
     design: Literal["morris", "sobol"] | None = None
     factors: dict[str, Any] = Field(min_length=1)
@@ -112,22 +109,7 @@ class SensitivitySpec(BaseModel):
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
     fixed: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", value):
-            raise ValueError("use letters, digits, '_', '-' and '.', starting with a letter or digit")
-        return value
-
-    @field_validator("metrics")
-    @classmethod
-    def _known_metrics(cls, value: list[str]) -> list[str]:
-        for metric in value:
-            if metric not in METRICS:
-                raise ValueError(f"'{metric}' is not a metric; see int_sim/metrics.py (e.g. {', '.join(DEFAULT_METRICS)})")
-        if len(set(value)) != len(value):
-            raise ValueError("a metric is listed twice")
-        return value
+    _known_metrics = field_validator("metrics")(check_metric_names)
 
     @model_validator(mode="after")
     def _factors_fit(self) -> "SensitivitySpec":
@@ -205,21 +187,6 @@ class Analysis:
         return d + 1 if self.method == "morris" else d + 2
 
 
-def _spec_error(err: ValidationError, path: Path) -> SensitivityError:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    if first["type"] == "extra_forbidden":
-        message = f"{loc}: unknown key; allowed here: {', '.join(SensitivitySpec.model_fields)}"
-    elif first["type"] == "missing":
-        message = f"{loc}: missing; a sensitivity spec needs name, factors, replications and seed"
-    elif first["type"] == "literal_error":
-        message = f"{loc}: {first.get('input')!r} is not allowed; expected one of {', '.join(METHODS)}"
-    else:
-        message = first["msg"].removeprefix("Value error, ")
-        message = f"{loc}: {message}" if loc else message
-    return SensitivityError(f"{path}: {message}")
-
-
 def _value(key: str, spec_value: Any, u: float) -> Any:
     """The scenario value of factor ``key`` at unit coordinate ``u``."""
     if isinstance(spec_value, list):
@@ -250,7 +217,8 @@ def load_analysis(path: str | Path, method: str) -> Analysis:
     try:
         spec = SensitivitySpec.model_validate(data)
     except ValidationError as err:
-        raise _spec_error(err, path) from None
+        raise spec_error(err, path, SensitivitySpec, "name, factors, replications and seed",
+                         {"design": METHODS}, SensitivityError) from None
     if spec.design is not None and spec.design != method:
         raise SensitivityError(f"{path}: design: the spec is written for {spec.design}, but --method is {method}")
     samples = spec.samples or DEFAULT_SAMPLES[method]

@@ -61,7 +61,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import __version__
 from .experiment import _process_context, simulate_replication
-from .metrics import METRICS
+from .metrics import HEADLINE, METRICS
 from .precision import Decision, PrecisionRule, decide
 from .scenario import Scenario, ScenarioError, field_info, load_scenario, safe_yaml
 from .store import Store
@@ -98,11 +98,34 @@ class Range(BaseModel):
         return self
 
 
-class SweepSpec(BaseModel):
-    """A validated sweep spec."""
+class NamedSpec(BaseModel):
+    """What every spec of a stored run shares: a name that is safe as a store key and a file name."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(min_length=1, max_length=100, description="Sweep name: the key of its rows in the store.")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", value):
+            raise ValueError("use letters, digits, '_', '-' and '.', starting with a letter or digit")
+        return value
+
+
+def check_metric_names(names: list[str] | None) -> list[str] | None:
+    """Metric names given in a spec: each one int-sim reports, none twice."""
+    for metric in names or []:
+        if metric not in METRICS:
+            raise ValueError(f"'{metric}' is not a metric int-sim reports; see docs/ODD.md or int_sim/metrics.py "
+                             f"(e.g. {', '.join(HEADLINE[:3])})")
+    if names and len(set(names)) != len(names):
+        raise ValueError("a metric is listed twice")
+    return names
+
+
+class SweepSpec(NamedSpec):
+    """A validated sweep spec."""
+
     base: str | None = Field(None, description="Base scenario YAML, relative to the spec file or the project root; "
                                                "empty: the built-in defaults.")
     design: Literal["grid", "lhs", "oat"]
@@ -125,13 +148,6 @@ class SweepSpec(BaseModel):
                                                 "metrics watched (default: the headline levels).")
     seed: int = Field(ge=0, le=2**63 - 1)
 
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", value):
-            raise ValueError("use letters, digits, '_', '-' and '.', starting with a letter or digit")
-        return value
-
     @field_validator("replications")
     @classmethod
     def _replication_count(cls, value: Any) -> Any:
@@ -139,13 +155,7 @@ class SweepSpec(BaseModel):
             raise ValueError(f"{value} is not allowed; give a whole number from 1 to 10,000, or auto")
         return value
 
-    @field_validator("precision_metrics")
-    @classmethod
-    def _known_metrics(cls, value: list[str] | None) -> list[str] | None:
-        for metric in value or []:
-            if metric not in METRICS:
-                raise ValueError(f"{metric!r} is not a metric int-sim reports")
-        return value
+    _known_metrics = field_validator("precision_metrics")(check_metric_names)
 
     @model_validator(mode="after")
     def _design_fits(self) -> "SweepSpec":
@@ -239,24 +249,29 @@ class Sweep:
         return [(c.id, r) for r in range(self.spec.planned_replications) for c in self.configurations]
 
 
-def _spec_error(err: ValidationError, path: Path) -> SweepError:
+def spec_error(err: ValidationError, path: Path, spec: type[BaseModel], needs: str,
+               choices: dict[str, tuple[str, ...]], error: type[SweepError] = SweepError) -> SweepError:
+    """One line naming the spec file and the first bad field (shared with sensitivity specs).
+
+    ``needs``: the required keys, for a missing one; ``choices``: each word field's allowed words.
+    """
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"])
     if first["type"] == "extra_forbidden":
-        message = f"{loc}: unknown key; allowed here: {', '.join(SweepSpec.model_fields)}"
+        message = f"{loc}: unknown key; allowed here: {', '.join(spec.model_fields)}"
     elif first["type"] == "missing":
-        message = f"{loc}: missing; a sweep spec needs name, design, factors, replications and seed"
+        message = f"{loc}: missing; a spec needs {needs}"
     elif loc.startswith("replications.") or (loc == "replications" and first["type"] == "literal_error"):
         message = f"replications: {first.get('input')!r} is not allowed; give a whole number from 1 to 10,000, or auto"
+    elif first["type"] == "literal_error" and loc in choices:
+        message = f"{loc}: {first.get('input')!r} is not allowed; expected one of {', '.join(choices[loc])}"
     else:
         message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "literal_error":
-            message = f"{first.get('input')!r} is not allowed; expected one of grid, lhs, oat"
         message = f"{loc}: {message}" if loc else message
     more = len(err.errors()) - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return SweepError(f"{path}: {message}")
+    return error(f"{path}: {message}")
 
 
 def read_spec_file(path: str | Path) -> dict:
@@ -295,7 +310,8 @@ def load_spec(path: str | Path) -> SweepSpec:
     try:
         return SweepSpec.model_validate(data)
     except ValidationError as err:
-        raise _spec_error(err, path) from None
+        raise spec_error(err, path, SweepSpec, "name, design, factors, replications and seed",
+                         {"design": ("grid", "lhs", "oat")}) from None
 
 
 def _resolve_base(spec: SweepSpec, path: Path) -> Scenario:
