@@ -579,3 +579,24 @@ def _tidy_summary(snapshot: Snapshot, summary: pd.DataFrame) -> pd.DataFrame:
             .merge(sweeps, on="sweep", how="left")
             [["sweep", "configuration_id", "factors", "metric", "mean", "ci_low", "ci_high", "n", "seed",
               "replications", "int_sim_version", "scenario_hash"]])
+
+
+def study_analysis_command(description: str, default_out: str, load, write) -> None:
+    """The command line of a study's analysis script (experiments/*/analyse.py).
+
+    ``STORE [--out DIR] [--sweep NAME]``: ``load(store, sweep)`` reads what the study needs and
+    ``write(data, folder)`` writes its figures and summary, returning the summary's path. A
+    store that cannot be read ends the script with one ``error:`` line.
+    """
+    import argparse
+    import sys
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("store", help="DuckDB results store written by int-sim sweep")
+    parser.add_argument("--out", default=default_out, help=f"folder for the figures and summary.md ({default_out})")
+    parser.add_argument("--sweep", default=None, help="the sweep's name in the store (default: the only one)")
+    args = parser.parse_args()
+    try:
+        data = load(args.store, args.sweep)
+    except StoreError as err:
+        sys.exit(f"error: {err}")
+    print(f"wrote {write(data, Path(args.out))}")

@@ -12,8 +12,6 @@ t-interval. Writes a figure (PNG and SVG) and ``summary.md``.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,7 @@ from matplotlib.figure import Figure
 from int_sim.experiment import t_interval
 from int_sim.files import save_figure, write_atomically
 from int_sim.plots import colour
-from int_sim.report import fmt, markdown_table
+from int_sim.report import fmt, markdown_table, study_analysis_command
 from int_sim.store import Store, StoreError
 
 GROUPS = {"frail": ["frail_mild", "frail_moderate", "frail_severe"], "SMI": ["severe_mental_illness"]}
@@ -101,16 +99,7 @@ def write(effects: pd.DataFrame, folder: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("store")
-    parser.add_argument("--out", default="patient_groups_report")
-    parser.add_argument("--sweep", default=None)
-    args = parser.parse_args()
-    try:
-        effects = lever_effects(args.store, args.sweep)
-    except StoreError as err:
-        sys.exit(f"error: {err}")
-    print(f"wrote {write(effects, Path(args.out))}")
+    study_analysis_command(__doc__.splitlines()[0], "patient_groups_report", lever_effects, write)
 
 
 if __name__ == "__main__":

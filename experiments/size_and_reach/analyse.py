@@ -11,17 +11,14 @@ cells' own intervals. Writes PNG and SVG figures and ``summary.md`` into the out
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from int_sim.experiment import t_interval
 from int_sim.files import save_figure, write_atomically
 from int_sim.plots import interval_heatmap
-from int_sim.report import fmt, markdown_table
+from int_sim.report import fmt, markdown_table, study_analysis_command
 from int_sim.store import Store, StoreError
 
 AVOIDED_PER_100K = "admissions_avoided_per_100k_staff_cost"
@@ -128,16 +125,7 @@ def write(wide: pd.DataFrame, folder: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("store")
-    parser.add_argument("--out", default="size_and_reach_report")
-    parser.add_argument("--sweep", default=None)
-    args = parser.parse_args()
-    try:
-        wide = load(args.store, args.sweep)
-    except StoreError as err:
-        sys.exit(f"error: {err}")
-    print(f"wrote {write(wide, Path(args.out))}")
+    study_analysis_command(__doc__.splitlines()[0], "size_and_reach_report", load, write)
 
 
 if __name__ == "__main__":
