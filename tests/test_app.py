@@ -100,10 +100,33 @@ def test_compare_run_produces_a_results_table_and_downloads():
     assert len(at.image) >= 4, "daily series, by group, by quintile and differences charts"
     labels = [b.label for b in at.download_button]
     assert "Results (CSV)" in labels and "baseline as run (YAML)" in labels
+    assert "Board report (HTML)" in labels, "a planner can take a report of the comparison to a board"
     result = at.session_state["data.compare"]["result"]
     assert list(result.scenarios) == configurations
     assert result.scenarios["baseline"].population.size == 2000  # the tiny test run
     assert result.scenarios["checklist_full"].team.co_location == "none"  # the widget change was run
+
+
+def test_compare_replications_to_a_target_precision_say_how_many_and_whether_reached():
+    at = page("compare")
+    at.radio(key="run.reps_mode").set_value("precision").run()
+    no_exception(at)
+    assert at.number_input(key="run.max_reps").min == 3
+    at.number_input(key="run.max_reps").set_value(4)
+    at.select_slider(key="run.precision").set_value(0.02).run()
+    assert any("up to 4 replications" in c.value for c in at.caption)
+    at.button(key="btn.compare.run").click().run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    result = at.session_state["data.compare"]["result"]
+    assert result.precision is not None and result.precision["target"] == 0.02
+    assert 3 <= result.n_replications <= 4
+    assert result.provenance["replications"] == result.n_replications
+    shown = " ".join(m.value for m in list(at.success) + list(at.warning))
+    assert ("within ±2%" in shown) if result.precision["reached"] else ("not reached within the cap of 4" in shown)
+    assert "target precision of ±2%" in " ".join(c.value for c in at.caption)  # the provenance line
+    at.radio(key="run.reps_mode").set_value("number").run()
+    assert any("changed since" in w.value for w in at.warning)
 
 
 def test_compare_results_go_stale_when_a_lever_moves():
@@ -217,6 +240,27 @@ def test_teach_lesson_runs_the_learners_change():
     assert result.scenarios["lesson start"].team.mdt_frequency == "monthly"
 
 
+def test_teach_network_animation_draws_two_teams():
+    at = page("teach")
+    assert at.selectbox(key="teach.network.0").value == "preset: small_colocated"
+    assert at.selectbox(key="teach.network.1").value == "preset: fragmented"
+    at.button(key="btn.teach.network").click().run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    stored = at.session_state["data.teach.network"]
+    assert stored["sources"] == ["preset: small_colocated", "preset: fragmented"]
+    for html, rows, _name in stored["views"]:
+        assert "data:image/png;base64," in html and "anim" in html
+        assert [r["day"] for r in rows] == [0, 10, 20, 30, 40, 50, 60]  # test mode: 60 days, a frame every 10
+        assert all(0 <= r["mean trust"] <= 1 for r in rows)
+    assert "What to notice" in texts(at)
+    together, apart = (rows[-1]["mean trust"] for _, rows, _ in stored["views"])
+    assert together > apart, "the co-located integrated team builds more trust than fragmented services"
+    at.selectbox(key="teach.network.1").set_value("this lesson: your change").run()
+    no_exception(at)
+    assert any("changed since" in w.value for w in at.warning)
+
+
 # --- Size and reach ----------------------------------------------------------------------------
 
 def test_explorer_runs_a_small_grid():
@@ -282,6 +326,15 @@ def test_results_csv_carries_provenance():
     assert frame.loc[frame["kind"] == "difference", "reference"].item() == "a"
 
 
+def test_downloaded_yaml_carries_provenance_and_reloads_to_the_same_hash():
+    scenario = core.load_preset("baseline")
+    provenance = {"int_sim_version": "9.9", "seed": 7, "replications": 3, "scenario_hash": {}}
+    text = core.yaml_with_provenance(scenario, provenance)
+    assert text.startswith("# Written by int-sim ") and f"scenario hash {scenario.hash()}" in text
+    assert "seed 7 and 3 replications" in text
+    assert parse_scenario(text, source="download").hash() == scenario.hash()
+
+
 def test_every_answer_makes_a_valid_scenario_and_best_answers_match_checklist_full():
     base = core.load_preset("baseline")
     for q in core.QUESTIONS:
@@ -323,7 +376,8 @@ def test_bad_lesson_files_are_rejected():
 def test_the_model_does_not_import_streamlit():
     import subprocess
     import sys
-    code = "import sys, int_sim, int_sim.plots; from int_sim import compare; print('streamlit' in sys.modules)"
+    code = ("import sys, int_sim, int_sim.plots, int_sim.board_report, int_sim.network_view; "
+            "from int_sim import compare; print('streamlit' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -436,3 +490,169 @@ def test_the_real_server_starts_and_draws_every_page_without_an_exception():
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+# --- reliability (issue 7, item 6): uploads, paths and bounds -----------------------------------
+
+def _upload(at: AppTest, name: str, data: bytes) -> list[str]:
+    at.file_uploader(key="upload.compare").set_value((name, data, "application/x-yaml")).run()
+    no_exception(at)
+    assert not at.success, "nothing invalid becomes a starting point"
+    assert not any(o.startswith("uploaded:") for o in at.selectbox(key="cmp.0.source").options)
+    return [e.value for e in at.error]
+
+
+def test_app_rejects_oversized_upload():
+    messages = _upload(page("compare"), "big.yaml", b"name: big\n" + b"#" * core.MAX_UPLOAD_BYTES)
+    assert any("too large" in m and f"{core.MAX_UPLOAD_BYTES:,}" in m for m in messages), messages
+
+
+def test_app_rejects_upload_that_is_not_utf8_text():
+    messages = _upload(page("compare"), "latin1.yaml", "name: café\n".encode("latin-1"))
+    assert any("not a UTF-8 text file" in m for m in messages), messages
+
+
+def test_app_rejects_upload_with_nul_bytes():
+    messages = _upload(page("compare"), "nul.yaml", b"name: x\x00\n")
+    assert any("NUL bytes" in m for m in messages), messages
+
+
+def test_app_rejects_yaml_alias_bomb_upload():
+    lines = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb = ("name: bomb\ndescription: x\npopulation:\n  size: 1000\n" + "\n".join(lines) + "\n").encode()
+    messages = _upload(page("compare"), "bomb.yaml", bomb)
+    assert any("bomb.yaml" in m for m in messages), messages
+
+
+def test_app_rejects_deeply_nested_and_empty_uploads():
+    messages = _upload(page("compare"), "deep.yaml", b"team: " + b"[" * 5_000 + b"]" * 5_000 + b"\n")
+    assert any("deep.yaml" in m for m in messages), messages
+    messages = _upload(page("compare"), "empty.yaml", b"")
+    assert any("empty.yaml" in m and "empty" in m for m in messages), messages
+
+
+def test_app_rejects_upload_too_big_for_the_machine():
+    text = b"name: huge\npopulation:\n  size: 2000000\nsimulation:\n  days: 3650\n  warmup_days: 3650\n"
+    messages = _upload(page("compare"), "huge.yaml", text)
+    assert any("resident-days" in m for m in messages), messages
+
+
+def test_app_rejects_markup_in_an_uploaded_file_name():
+    at = page("compare")
+    text = (ROOT / "scenarios" / "small_colocated.yaml").read_bytes()
+    at.file_uploader(key="upload.compare").set_value(("../../etc/[x](javascript:y)`*.yaml", text, "text/yaml")).run()
+    no_exception(at)
+    options = [o for o in at.selectbox(key="cmp.0.source").options if o.startswith("uploaded:")]
+    assert len(options) == 1
+    assert "/" not in options[0] and "[" not in options[0] and "`" not in options[0] and "*" not in options[0]
+
+
+def _project_copy(tmp_path, monkeypatch):
+    """A scenarios/ folder in tmp_path (the real one is shared and never touched), a secret file
+    outside it, and the app pointed at the copy."""
+    folder = tmp_path / "scenarios"
+    (folder / "teaching").mkdir(parents=True)
+    for name in ["baseline", "checklist_full", "small_colocated", "fragmented"]:
+        (folder / f"{name}.yaml").write_bytes((ROOT / "scenarios" / f"{name}.yaml").read_bytes())
+    lesson = (ROOT / "scenarios" / "teaching" / "01_records_that_flow.yaml").read_text()
+    (folder / "teaching" / "01_records_that_flow.yaml").write_text(lesson)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("name: SECRET_PRESET\n")
+    data = yaml.safe_load(lesson)
+    data["lesson"]["title"] = "SECRET_LESSON"
+    (outside / "lesson.yaml").write_text(yaml.safe_dump(data))
+    monkeypatch.setattr(core, "SCENARIO_DIR", folder)
+    monkeypatch.setattr(core, "TEACHING_DIR", folder / "teaching")
+    return folder, outside
+
+
+def test_app_rejects_preset_linked_outside_scenarios(tmp_path, monkeypatch):
+    folder, outside = _project_copy(tmp_path, monkeypatch)
+    (folder / "evil.yaml").symlink_to(outside / "secret.yaml")
+    (folder / "escape.yaml").symlink_to(folder / ".." / "outside" / "secret.yaml")
+    assert "evil" not in core.preset_paths() and "escape" not in core.preset_paths()
+    assert "baseline" in core.preset_paths()
+    for name in ["evil", "escape", "../outside/secret", str(outside / "secret")]:
+        with pytest.raises(ScenarioError):
+            core.load_preset(name)
+    at = page("compare")
+    assert "preset: evil" not in at.selectbox(key="cmp.0.source").options
+    assert "SECRET_PRESET" not in texts(at)
+
+
+def test_app_rejects_lesson_linked_outside_scenarios(tmp_path, monkeypatch):
+    folder, outside = _project_copy(tmp_path, monkeypatch)
+    (folder / "teaching" / "02_outside.yaml").symlink_to(outside / "lesson.yaml")
+    lessons, problems = core.load_lessons()
+    assert [lesson.key for lesson in lessons] == ["01_records_that_flow"]
+    assert any("02_outside.yaml" in p and "refused" in p for p in problems), problems
+    at = page("teach")
+    no_exception(at)
+    assert at.selectbox(key="teach.lesson").options == ["1. Records that flow"] or \
+        len(at.selectbox(key="teach.lesson").options) == 1
+    assert any("refused" in w.value for w in at.warning)
+    assert "SECRET_LESSON" not in texts(at) + " ".join(h.value for h in at.header)
+
+
+def test_app_bounds_levers_to_the_schema_ranges():
+    at = page("compare")
+    checked = 0
+    for widget in list(at.number_input) + list(at.slider):
+        key = widget.key or ""
+        if not key.startswith("cmp.0.preset: baseline."):
+            continue
+        dotted = key.removeprefix("cmp.0.preset: baseline.")
+        spec = core.lever_spec(dotted)
+        low, high = core._limits(__import__("int_sim.scenario", fromlist=["field_info"]).field_info(dotted))
+        assert widget.min == pytest.approx(low) and widget.max == pytest.approx(high), dotted
+        assert widget.min is not None and widget.max is not None, f"{dotted} has no bound"
+        assert spec.min is not None and spec.max is not None
+        checked += 1
+    assert checked >= 12, "every numeric lever of the first configuration was checked"
+
+
+def test_app_bounds_out_of_range_lever_values_with_a_message():
+    at = AppTest.from_function(_draw, args=("compare",), default_timeout=TIMEOUT)
+    at.session_state["int_sim_test_mode"] = True
+    at.session_state["cmp.0.preset: baseline.team.mdt_minutes"] = 10_000.0
+    at.session_state["cmp.0.preset: baseline.team.leadership"] = 7.0
+    at.session_state["cmp.0.preset: baseline.population.size"] = 10**12
+    at.session_state["cmp.0.preset: baseline.team.mdt_frequency"] = "hourly"
+    at.session_state["cmp.0.preset: baseline.care.intervention_effect"] = float("nan")
+    at.run()
+    no_exception(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Protected MDT time: 10,000 is outside the allowed range 0 to 480" in warnings
+    assert "Leadership: 7 is outside the allowed range 0 to 1" in warnings
+    assert "2,000,000" in warnings and "'hourly' is not one of" in warnings and "not a number" in warnings
+    assert at.number_input(key="cmp.0.preset: baseline.team.mdt_minutes").value == 480
+    assert at.slider(key="cmp.0.preset: baseline.team.leadership").value == 1.0
+    assert at.number_input(key="cmp.0.preset: baseline.population.size").value == 2_000_000
+    assert at.selectbox(key="cmp.0.preset: baseline.team.mdt_frequency").value == "weekly"
+
+
+def test_app_bounds_extreme_values_in_other_settings_are_refused():
+    at = page("compare")
+    for text, field in [("population.size = 1000000000", "population.size"),
+                        ("simulation.days = 36500", "simulation.days"),
+                        ("team.leadership = .inf", "team.leadership"),
+                        ("team.staff.gp = -1", "team.staff.gp"),
+                        ("care.intervention_effect = 1e308", "care.intervention_effect")]:
+        at.text_area(key="cmp.0.preset: baseline.extra").set_value(text).run()
+        no_exception(at)
+        messages = [e.value for e in at.error]
+        assert any(field in m for m in messages), (text, messages)
+        assert "btn.compare.run" not in [b.key for b in at.button], text
+
+
+def test_app_bounds_the_explorer_grid_and_its_replications():
+    at = page("explorer")
+    at.multiselect(key="explore.sizes").set_value([2_000, 5_000, 10_000, 20_000, 50_000, 100_000])
+    at.multiselect(key="explore.multipliers").set_value([0.5, 0.75, 1.0, 1.5, 2.0]).run()
+    no_exception(at)
+    assert any("30 cells is too many" in e.value for e in at.error)
+    assert "btn.explore.run" not in [b.key for b in at.button]
+    reps = at.number_input(key="explore.reps")
+    assert (reps.min, reps.max) == (2, 20)

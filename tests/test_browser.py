@@ -1,8 +1,9 @@
-"""A real browser drives the app: start Streamlit on loopback, click Run on Compare, see results.
+"""A real browser drives the app: start Streamlit on loopback, click Run on Compare, see results,
+download the board report, and animate the team network on the Teach page.
 
 Uses Debian's Chromium (/usr/bin/chromium; .ci/run installs it with apt when it is missing) through
-Playwright's Python API, so nothing is downloaded at test time. The screenshot is kept in
-tests/artifacts/ for a person to look at.
+Playwright's Python API, so nothing is downloaded at test time. The screenshots (and the board
+report) are kept in tests/artifacts/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -89,6 +90,35 @@ def test_compare_page_runs_in_a_real_browser(app_url):
             page.screenshot(path=str(ARTIFACTS / "compare_results.png"))
             assert page.locator("[data-testid='stException']").count() == 0
             assert table.is_visible()
+
+            # the board report downloads as one self-contained HTML file with its provenance
+            with page.expect_download(timeout=120_000) as download:
+                page.get_by_role("button", name="Board report (HTML)").click()
+            report = ARTIFACTS / "board_report.html"
+            download.value.save_as(str(report))
+            text = report.read_text(encoding="utf-8")
+            assert "Defaults are illustrative" in text and "Scenario hash" in text
+            assert text.count("data:image/png;base64,") >= 4
+            report_page = browser.new_page(viewport={"width": 1100, "height": 1600})
+            report_page.goto(report.resolve().as_uri())
+            report_page.screenshot(path=str(ARTIFACTS / "board_report.png"), full_page=True)
+            report_page.close()
+
+            # the Teach page animates two teams as networks
+            page.goto(f"{app_url}/teach", wait_until="domcontentloaded")
+            button = page.get_by_role("button", name="Animate the two teams")
+            button.wait_for(timeout=60_000)
+            button.scroll_into_view_if_needed()
+            button.click()
+            frame = page.frame_locator("iframe").first
+            frame.locator("img").first.wait_for(timeout=300_000)
+            page.wait_for_timeout(2000)
+            page.locator("iframe").first.scroll_into_view_if_needed()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(ARTIFACTS / "teach_network.png"))
+            assert page.locator("[data-testid='stException']").count() == 0
+            assert page.locator("iframe").count() >= 2
         finally:
             browser.close()
     assert (ARTIFACTS / "compare_results.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "teach_network.png").stat().st_size > 10_000

@@ -1,7 +1,10 @@
 """What the app's pages need that does not touch Streamlit.
 
 Presets and lessons are read only from the project's ``scenarios/`` folder, by name: the app
-never opens a path a user typed. Widget ranges, help text, units and sources all come from the
+never opens a path a user typed, and a file in that folder that resolves elsewhere (a symbolic
+link out of it) is neither listed nor read (:func:`inside_folder`). Uploads are checked like the
+CLI's files (:func:`parse_upload`: size, encoding, NUL bytes, then the same YAML parser, which
+refuses aliases and deep nesting, and the same schema). Widget ranges, help text, units and sources all come from the
 scenario schema (:func:`int_sim.scenario.field_info`), so the app cannot drift from the model.
 Every scenario the app runs goes through :meth:`Scenario.with_overrides` or
 :func:`parse_scenario`, so it is validated exactly like a file.
@@ -18,8 +21,12 @@ import pandas as pd
 import yaml
 
 from ..metrics import HEADLINE, METRICS
+from .. import scenario as _scenario_module
 from ..scenario import (CHECKLIST, ROLES, Scenario, ScenarioError, allowed_text, field_info,
                         load_scenario, parse_override)
+
+_safe_yaml = getattr(_scenario_module, "safe_yaml", yaml.safe_load)
+"""The scenario loader's YAML parser (safe types, no aliases) when it has one."""
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_DIR = PROJECT_ROOT / "scenarios"
@@ -34,11 +41,56 @@ ILLUSTRATIVE_NOTE = ("Defaults are illustrative, not calibrated to any place. Ev
 
 # --- presets -----------------------------------------------------------------------------------
 
+def inside_folder(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is a regular file that really lies in ``folder`` once every symbolic link
+    and ``..`` is resolved (so a link in scenarios/ to /etc/passwd does not count)."""
+    try:
+        resolved = Path(path).resolve(strict=True)
+        return resolved.is_file() and resolved.is_relative_to(Path(folder).resolve(strict=True))
+    except (OSError, RuntimeError):  # missing, unreadable, or a symlink loop
+        return False
+
+
 def preset_paths() -> dict[str, Path]:
-    """Preset name (file stem) -> path, for the YAML files directly in ``scenarios/``."""
+    """Preset name (file stem) -> path, for the YAML files directly in ``scenarios/`` (and only
+    those that resolve inside it)."""
     if not SCENARIO_DIR.is_dir():
         return {}
-    return {path.stem: path for path in sorted(SCENARIO_DIR.glob("*.yaml"))}
+    return {path.stem: path for path in sorted(SCENARIO_DIR.glob("*.yaml")) if inside_folder(path, SCENARIO_DIR)}
+
+
+def read_project_text(path: Path, folder: Path, *, source: str) -> str:
+    """Text of a file the app ships (a lesson), read only if it lies inside ``folder``, with the
+    limits of an upload (size, UTF-8, no NUL bytes)."""
+    if not inside_folder(path, folder):
+        raise ScenarioError(f"{source}: refused: it is not a file inside {folder.name}/ (a link out of the folder?)",
+                            source=source)
+    with Path(path).open("rb") as handle:
+        raw = handle.read(MAX_UPLOAD_BYTES + 1)
+    return _checked_text(raw, source)
+
+
+def display_name(filename: str) -> str:
+    """An uploaded file's name as shown in the app: its last path part, printable characters
+    only, at most 80 of them (the name comes from the user's browser)."""
+    name = str(filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in "`*[]<>|$")
+    return (name[:77] + "...") if len(name) > 80 else (name or "upload")
+
+
+def _checked_text(raw: bytes, source: str) -> str:
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise ScenarioError(f"{source}: {len(raw):,} bytes or more is too large for a scenario file "
+                            f"(at most {MAX_UPLOAD_BYTES:,}); a scenario is a few kilobytes of YAML", source=source)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"{source}: not a UTF-8 text file (byte {err.start} is not UTF-8); a scenario is YAML text",
+                            source=source) from None
+    if "\x00" in text:
+        raise ScenarioError(f"{source}: not a text file (it contains NUL bytes); a scenario is YAML text",
+                            source=source)
+    return text
 
 
 def load_preset(name: str) -> Scenario:
@@ -50,14 +102,10 @@ def load_preset(name: str) -> Scenario:
 
 
 def parse_upload(data: bytes, filename: str) -> Scenario:
-    """Validate an uploaded YAML scenario; ScenarioError (one line) on any problem."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ScenarioError(f"{filename}: {len(data):,} bytes is too large for a scenario file "
-                            f"(at most {MAX_UPLOAD_BYTES:,})", source=filename)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{filename}: not a UTF-8 text file; a scenario is YAML text", source=filename) from None
+    """Validate an uploaded YAML scenario like the CLI's :func:`int_sim.load_scenario`: size,
+    UTF-8, no NUL bytes, then the same parser and schema. ScenarioError (one line) on any problem."""
+    filename = display_name(filename)
+    text = _checked_text(bytes(data), filename)
     from .. import parse_scenario  # the public API
     return parse_scenario(text, source=filename)
 
@@ -217,6 +265,13 @@ def help_text(key: str) -> str:
         parts.append(f"Source: {extra['source']}.")
     parts.append(f"Scenario key: `{key}`.")
     return "\n\n".join(p for p in parts if p)
+
+
+def lever_unit(key: str) -> str:
+    """The schema's unit of a field ('' if it has none)."""
+    info = field_info(key)
+    extra = info.json_schema_extra if info is not None and isinstance(info.json_schema_extra, dict) else {}
+    return str(extra.get("unit", ""))
 
 
 def lever_spec(key: str) -> LeverSpec:
@@ -410,7 +465,8 @@ def results_csv(summary: pd.DataFrame, differences: pd.DataFrame, provenance: di
     """Tidy CSV of means and paired differences, every row with its provenance.
 
     Columns: kind (mean or difference), configuration, reference, metric, label, unit, mean,
-    ci_low, ci_high, n, int_sim_version, seed, replications, scenario_hash, run_size.
+    ci_low, ci_high, n, int_sim_version, seed, replications, precision (the target when the
+    replications were chosen by one, else empty), scenario_hash, run_size.
     """
     configurations = list(provenance["scenario_hash"])
     first = configurations[0] if configurations else ""
@@ -420,18 +476,55 @@ def results_csv(summary: pd.DataFrame, differences: pd.DataFrame, provenance: di
     frame["label"] = frame["metric"].map(lambda m: METRICS[m].label if m in METRICS else m)
     frame["unit"] = frame["metric"].map(lambda m: METRICS[m].unit if m in METRICS else "")
     frame = frame.assign(int_sim_version=provenance["int_sim_version"], seed=provenance["seed"],
-                         replications=provenance["replications"],
+                         replications=provenance["replications"], precision=provenance.get("precision"),
                          scenario_hash=frame["configuration"].map(provenance["scenario_hash"]),
                          run_size=run_size)
     columns = ["kind", "configuration", "reference", "metric", "label", "unit", "mean", "ci_low", "ci_high", "n",
-               "int_sim_version", "seed", "replications", "scenario_hash", "run_size"]
+               "int_sim_version", "seed", "replications", "precision", "scenario_hash", "run_size"]
     return frame[columns].to_csv(index=False)
 
 
 def provenance_line(provenance: dict) -> str:
     hashes = ", ".join(f"{name}: {h}" for name, h in provenance["scenario_hash"].items())
+    target = provenance.get("precision")
+    chosen = f" (chosen for a target precision of ±{target:.0%})" if isinstance(target, (int, float)) else ""
     return (f"int-sim {provenance['int_sim_version']}, seed {provenance['seed']}, "
-            f"{provenance['replications']} replications; scenario hashes {hashes}")
+            f"{provenance['replications']} replications{chosen}; scenario hashes {hashes}")
+
+
+def yaml_with_provenance(scenario: Scenario, provenance: dict | None = None) -> str:
+    """A scenario's YAML for download, headed by comments naming the int-sim version and the
+    scenario's hash (and, for a scenario as run, the seed and replications). Comments do not
+    change what the file loads as, so its hash is the same when it is read back."""
+    from .. import __version__
+    lines = [f"# Written by int-sim {__version__}; scenario hash {scenario.hash()}."]
+    if provenance is not None:
+        lines.append(f"# Run with seed {provenance['seed']} and {provenance['replications']} replications "
+                     f"(int-sim {provenance['int_sim_version']}).")
+    return "\n".join(lines) + "\n" + scenario.to_yaml()
+
+
+def precision_text(info: dict, replications: int) -> str:
+    """Plain words for the outcome of replications chosen by a target precision
+    (``ComparisonResult.precision``: target, reached, precise_from, max_replications, worst metric)."""
+    target = float(info.get("target", float("nan")))
+    worst = str(info.get("worst_metric") or "")
+    metric = worst.rsplit("/", 1)[-1]
+    where = worst.rsplit("/", 1)[0] if "/" in worst else ""
+    label = METRICS[metric].label if metric in METRICS else metric
+    label = f"{label} ({where})" if where else label
+    width = info.get("worst_relative_half_width")
+    width_text = f"±{width:.1%}" if isinstance(width, (int, float)) and math.isfinite(width) else "undefined"
+    if info.get("reached"):
+        precise_from = info.get("precise_from")
+        held = (f": precise from {precise_from}, confirmed over the next {replications - precise_from}"
+                if isinstance(precise_from, int) and precise_from < replications else "")
+        return (f"Replications chosen by precision: {replications}{held}. Every headline metric's 95% interval is "
+                f"within ±{target:.0%} of its mean (the widest, {label}, is {width_text}).")
+    return (f"The target precision of ±{target:.0%} was not reached within the cap of "
+            f"{info.get('max_replications', replications)} replications: the widest interval, {label}, is "
+            f"{width_text} of its mean. Results use the {replications} replications run; raise the cap, loosen the "
+            "target, or run full size (a metric near zero may never reach a relative precision).")
 
 
 def unique_name(name: str, taken: Iterable[str]) -> str:
@@ -637,9 +730,11 @@ LESSON_TEXT_KEYS = ("title", "narrative", "try", "notice")
 def parse_lesson(text: str, *, source: str, key: str = "lesson") -> Lesson:
     """Validate a lesson file ``{lesson: {title, narrative, try, notice[, levers, series]}, scenario: {...}}``."""
     try:
-        data = yaml.safe_load(text)
+        data = _safe_yaml(text)
     except yaml.YAMLError as err:
         raise ScenarioError(f"{source}: malformed YAML ({getattr(err, 'problem', None) or err})", source=source) from None
+    except (RecursionError, ValueError):
+        raise ScenarioError(f"{source}: YAML nested too deeply or with an unreadable value", source=source) from None
     if not isinstance(data, dict) or set(data) - {"lesson", "scenario"} or "lesson" not in data or "scenario" not in data:
         raise ScenarioError(f"{source}: a lesson file has exactly two top-level keys, lesson and scenario", source=source)
     lesson = data["lesson"]
@@ -674,11 +769,14 @@ def load_lessons() -> tuple[list[Lesson], list[str]]:
     if not TEACHING_DIR.is_dir():
         return lessons, problems
     for path in sorted(TEACHING_DIR.glob("*.yaml")):
+        source = f"scenarios/teaching/{path.name}"
         try:
-            lessons.append(parse_lesson(path.read_text(encoding="utf-8"), source=f"scenarios/teaching/{path.name}",
+            lessons.append(parse_lesson(read_project_text(path, TEACHING_DIR, source=source), source=source,
                                         key=path.stem))
-        except (ScenarioError, OSError, UnicodeDecodeError) as err:
+        except ScenarioError as err:
             problems.append(str(err))
+        except OSError as err:
+            problems.append(f"{source}: cannot be read ({err.strerror or err.__class__.__name__})")
     return lessons, problems
 
 

@@ -49,14 +49,55 @@ def init(key: str, default: Any) -> None:
 
 @dataclass(frozen=True)
 class RunSettings:
+    """How to run: the size, the replications (a number, or with ``precision`` set, as many as
+    that target needs up to ``replications``, the cap), the seed and the parallel processes."""
+
     size: core.RunSize
     replications: int
     seed: int
     workers: int
+    precision: float | None = None
+    """Target relative half-width of the 95% intervals (0.05: within 5% of the mean); None for a fixed number."""
+
+    @property
+    def to_precision(self) -> bool:
+        return self.precision is not None
+
+    def replications_text(self) -> str:
+        if self.to_precision:
+            return f"up to {self.replications} replications (until within ±{self.precision:.0%})"
+        return f"{self.replications} replications"
 
 
-def run_settings(default_replications: int = 5) -> RunSettings:
-    """The sidebar's run settings, shared by every page."""
+REPLICATION_MODES = {"number": "a number", "precision": "a target precision"}
+PRECISION_CHOICES = (0.02, 0.05, 0.10, 0.20)
+
+
+def _replications_to_precision(sidebar) -> tuple[int, float] | None:
+    """The Compare page's choice of replications by target precision: (cap, target) or None."""
+    init("run.reps_mode", "number")
+    mode = sidebar.radio("Replications chosen by", list(REPLICATION_MODES), key="run.reps_mode", horizontal=True,
+                         format_func=REPLICATION_MODES.get,
+                         help="A number: exactly that many replications. To a target precision: replications are "
+                              "added until every headline metric's 95% interval is within the target of its mean "
+                              "(the method of Hoad, Robinson and Davies 2010, with a look-ahead of five), or the cap "
+                              "is reached.")
+    if mode != "precision":
+        return None
+    init("run.precision", 0.05)
+    target = sidebar.select_slider("Target precision (95% interval within ± this share of the mean)",
+                                   PRECISION_CHOICES, key="run.precision", format_func=lambda p: f"±{p:.0%}")
+    init("run.max_reps", 30)
+    cap = sidebar.number_input("At most (replications)", min_value=3, max_value=200, step=1, key="run.max_reps",
+                               help="The cap: the run stops here even if the precision is not reached, and says so. "
+                                    "Metrics near zero (e.g. rare events in a small neighbourhood) may never reach "
+                                    "a relative precision.")
+    return int(cap), float(target)
+
+
+def run_settings(default_replications: int = 5, *, allow_precision: bool = False) -> RunSettings:
+    """The sidebar's run settings, shared by every page; with ``allow_precision`` the replications
+    can also be chosen by a target precision (the Compare page)."""
     sidebar = st.sidebar
     sidebar.header("Run settings")
     if st.session_state.get(TEST_FLAG):
@@ -69,12 +110,16 @@ def run_settings(default_replications: int = 5) -> RunSettings:
                             help="Quick runs scale the population down to 10,000 residents (staff and GP practices "
                                  "in proportion) and simulate one year; full size runs exactly what you configured.")
         size = core.RUN_SIZES[key]
+    auto = _replications_to_precision(sidebar) if allow_precision else None
     init("run.reps", default_replications)
-    replications = sidebar.number_input(
-        "Replications", min_value=2, max_value=100, step=1, key="run.reps",
-        help="Independent runs of each configuration. Means come with 95% t-intervals across replications, and "
-             "configurations are compared replication by replication on common random numbers (the same residents "
-             "and events), so differences are sharper than the intervals of the means suggest.")
+    if auto is None:
+        replications = sidebar.number_input(
+            "Replications", min_value=2, max_value=100, step=1, key="run.reps",
+            help="Independent runs of each configuration. Means come with 95% t-intervals across replications, and "
+                 "configurations are compared replication by replication on common random numbers (the same "
+                 "residents and events), so differences are sharper than the intervals of the means suggest.")
+    else:
+        replications = auto[0]
     init("run.seed", 42)
     seed = sidebar.number_input("Random seed", min_value=0, max_value=2**32 - 1, step=1, key="run.seed",
                                 help="Same seed, same result, bit for bit.")
@@ -85,17 +130,20 @@ def run_settings(default_replications: int = 5) -> RunSettings:
                                   help=f"Replications run in this many processes (this machine has {cpus} CPUs). "
                                        "Results do not depend on it.")
     sidebar.caption(size.explanation)
-    return RunSettings(size, int(replications), int(seed), int(workers))
+    return RunSettings(size, int(replications), int(seed), int(workers), None if auto is None else auto[1])
 
 
 def time_caption(what: str, seconds: float, settings: RunSettings) -> None:
     """Say how long a run will take, and how to make a long one shorter."""
-    text = f"{what}: about {max(1, round(seconds))} seconds (instant if already run with these settings)."
+    about = "at most about" if settings.to_precision else "about"
+    text = f"{what}: {about} {max(1, round(seconds))} seconds (instant if already run with these settings)."
     if seconds > 30:
         tips = []
         if settings.workers < (os.cpu_count() or 1):
             tips.append("more parallel processes (Run settings, Advanced)")
-        if settings.replications > 3:
+        if settings.to_precision:
+            tips.append("a looser target precision or a lower cap")
+        elif settings.replications > 3:
             tips.append("fewer replications for a first look")
         if settings.size.key == "full":
             tips.append("a quick run")
@@ -116,6 +164,51 @@ def _coerce(spec: core.LeverSpec, value: Any) -> Any:
     return value
 
 
+def _bound(spec: core.LeverSpec, key: str, default: Any) -> str:
+    """Keep a lever's stored value within the schema's range (or its choices) before the widget
+    is drawn: Streamlit would raise on a value outside the widget's range. A value can get there
+    from an older session or a script driving the app; it is clamped (or reset) and the user told."""
+    value = st.session_state[key]
+    if spec.kind == "select":
+        if value not in spec.choices:
+            st.session_state[key] = default
+            return f"{spec.label}: '{value}' is not one of {', '.join(map(str, spec.choices))}; reset to '{default}'."
+        return ""
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            st.session_state[key] = bool(default)
+            return f"{spec.label}: '{value}' is not yes or no; reset to {bool(default)}."
+        return ""
+    low, high = (0.0, 1.0) if spec.kind == "slider" else (spec.min, spec.max)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if number != number or number in (float("inf"), float("-inf")):
+        st.session_state[key] = default
+        return f"{spec.label}: '{value}' is not a number; reset to {default}."
+    clamped = number
+    if low is not None and number < low:
+        clamped = low
+    if high is not None and number > high:
+        clamped = high
+    if clamped == number:
+        if type(value) is not type(_coerce(spec, number)):  # e.g. 5.0 for a whole-number widget
+            st.session_state[key] = _coerce(spec, number)
+        return ""
+    clamped = _coerce(spec, clamped)
+    st.session_state[key] = clamped
+    unit = core.lever_unit(spec.key)
+
+    def num(x: float | None) -> str:
+        if x is None:
+            return "no limit"
+        return f"{int(x):,}" if float(x).is_integer() else f"{x:,.6g}"
+
+    return (f"{spec.label}: {num(number)} is outside the allowed range {num(low)} to {num(high)}"
+            f"{f' ({unit})' if unit and unit != '0 to 1' else ''}; set to {num(clamped)}.")
+
+
 def lever_widget(spec: core.LeverSpec, key: str, default: Any, container=None) -> Any:
     """Draw one lever, initialised to ``default``; returns its value."""
     box = container if container is not None else st
@@ -123,6 +216,9 @@ def lever_widget(spec: core.LeverSpec, key: str, default: Any, container=None) -
     if spec.kind == "select" and default not in spec.choices:
         default = spec.choices[0]
     init(key, default)
+    problem = _bound(spec, key, default)
+    if problem:
+        box.warning(problem)
     if spec.kind == "select":
         return box.selectbox(spec.label, spec.choices, key=key, help=spec.help)
     if spec.kind == "bool":
@@ -158,27 +254,33 @@ def lever_panel(scenario, key_prefix: str, *, expanded_first: bool = False) -> d
 
 @st.cache_data(show_spinner=False, max_entries=24)
 def _compare_cached(yamls: tuple[tuple[str, str], ...], replications: int, seed: int, _workers: int,
-                    _progress: Callable[[int, int], None] | None):
-    """A comparison, cached on the configurations' full YAML, the replications and the seed
-    (the number of workers does not change results, so it is not part of the key)."""
+                    _progress: Callable[[int, int], None] | None, precision: float | None = None):
+    """A comparison, cached on the configurations' full YAML, the replications (or the cap and
+    target precision) and the seed (the number of workers does not change results, so it is not
+    part of the key)."""
     scenarios = {name: parse_scenario(text, source=name) for name, text in yamls}
+    if precision is not None:
+        return compare(scenarios, replications="auto", seed=seed, workers=_workers, progress=_progress,
+                       precision=precision, max_replications=replications)
     return compare(scenarios, replications=replications, seed=seed, workers=_workers, progress=_progress)
 
 
 def signature(scenarios: dict, settings: RunSettings) -> tuple:
-    return (tuple((n, s.to_yaml()) for n, s in scenarios.items()), settings.replications, settings.seed)
+    return (tuple((n, s.to_yaml()) for n, s in scenarios.items()), settings.replications, settings.seed,
+            settings.precision)
 
 
 def run_comparison(scenarios: dict, settings: RunSettings, label: str = "Running"):
     """Run (or fetch from the cache) a comparison with a progress bar; None and an error message on failure."""
-    yamls, replications, seed = signature(scenarios, settings)
-    bar = st.progress(0.0, text=f"{label}: starting ({replications} replications)")
+    yamls, replications, seed, precision = signature(scenarios, settings)
+    bar = st.progress(0.0, text=f"{label}: starting ({settings.replications_text()})")
 
     def progress(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"{label}: replication {done} of {total}")
+        more = " (more if the precision needs them)" if precision is not None and total < replications else ""
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{label}: replication {done} of {total}{more}")
 
     try:
-        result = _compare_cached(yamls, replications, seed, settings.workers, progress)
+        result = _compare_cached(yamls, replications, seed, settings.workers, progress, precision)
     except ScenarioError as err:
         bar.empty()
         st.error(str(err))
@@ -189,7 +291,7 @@ def run_comparison(scenarios: dict, settings: RunSettings, label: str = "Running
         st.error(f"The run failed with an internal error ({err.__class__.__name__}: {err}). "
                  "Please report it with the configurations you used.")
         return None
-    bar.progress(1.0, text=f"{label}: done ({replications} replications)")
+    bar.progress(1.0, text=f"{label}: done ({result.n_replications} replications)")
     return result
 
 
@@ -200,14 +302,17 @@ def comparison_table(result, *, all_metrics: bool):
     return core.results_table(result.summary, result.differences, configurations, all_metrics=all_metrics)
 
 
-def show_comparison(result, run_size: core.RunSize, key_prefix: str, *, stale: bool = False) -> None:
-    """Results table, charts and downloads of a comparison."""
+def show_comparison(result, run_size: core.RunSize, key_prefix: str, *, stale: bool = False,
+                    board_report: bool = False) -> None:
+    """Results table, charts and downloads of a comparison (with ``board_report``, also the
+    HTML report for a board meeting)."""
     configurations = list(result.scenarios)
     if stale:
         st.warning("The settings have changed since these results were produced. Press Run to update them.")
     st.caption(f"{run_size.label}. " + core.provenance_line(result.provenance) +
                ". Differences are paired against the first configuration, "
                f"**{configurations[0]}**, replication by replication.")
+    precision_note(result)
     init(f"{key_prefix}.all_metrics", False)
     all_metrics = st.toggle("Show all metrics (by group, by quintile, staff and costs)", key=f"{key_prefix}.all_metrics")
     table = comparison_table(result, all_metrics=all_metrics)
@@ -247,6 +352,8 @@ def show_comparison(result, run_size: core.RunSize, key_prefix: str, *, stale: b
                                                    reference=configurations[0]))
 
     st.markdown("**Downloads**")
+    if board_report:
+        board_report_button(result, run_size, key_prefix)
     cols = st.columns(1 + len(configurations))
     csv = core.results_csv(result.summary, result.differences, result.provenance, run_size=run_size.key)
     cols[0].download_button("Results (CSV)", csv, file_name="int_sim_results.csv", mime="text/csv",
@@ -254,11 +361,45 @@ def show_comparison(result, run_size: core.RunSize, key_prefix: str, *, stale: b
                             help="Means and paired differences with 95% intervals; every row carries the int-sim "
                                  "version, seed, replications and scenario hash.")
     for col, name in zip(cols[1:], configurations):
-        col.download_button(f"{name} as run (YAML)", result.scenarios[name].to_yaml(),
-                            file_name=f"{_file_stem(name)}.yaml", mime="application/x-yaml",
+        col.download_button(f"{name} as run (YAML)",
+                            core.yaml_with_provenance(result.scenarios[name], result.provenance), file_name=f"{_file_stem(name)}.yaml", mime="application/x-yaml",
                             key=f"dl.{key_prefix}.yaml.{name}",
                             help="The exact scenario that was run (after any quick-run scaling); its hash is "
                                  f"{result.provenance['scenario_hash'][name]}.")
+
+
+def precision_note(result) -> None:
+    """When the replications were chosen by a target precision: how many, and whether it was reached."""
+    info = getattr(result, "precision", None)
+    if not info:
+        return
+    text = core.precision_text(info, result.n_replications)
+    if info.get("reached"):
+        st.success(text, icon=":material/check_circle:")
+    else:
+        st.warning(text)
+
+
+def board_report_button(result, run_size: core.RunSize, key_prefix: str) -> None:
+    """Download of the comparison's board report (int_sim.board_report), built when clicked:
+    drawing its charts takes a second or two, which every rerun of the page should not pay."""
+    def build() -> str:
+        from ..board_report import board_report_html, esc
+        try:
+            return board_report_html(result, run_size=run_size.label)
+        except Exception as err:  # the click must give a file, not a broken download
+            log.exception("board report failed")
+            return (f"<!DOCTYPE html><html><body><p>The report could not be built ({esc(err.__class__.__name__)}: "
+                    f"{esc(err)}). Please report it with the configurations you used.</p>"
+                    f"<p>{esc(core.provenance_line(result.provenance))}</p></body></html>")
+
+    st.download_button("Board report (HTML)", build, file_name="int_sim_board_report.html", mime="text/html",
+                       key=f"dl.{key_prefix}.board", icon=":material/description:",
+                       help="A short report to take to a board meeting: the configurations and how they differ, "
+                            "the results table with intervals and paired differences, a plain reading of what is "
+                            "and is not clearly different, the key charts (embedded, so the one file is complete), "
+                            "the note that defaults are illustrative, and provenance (int-sim version, seed, "
+                            "replications, scenario hashes and the exact scenarios).")
 
 
 def _file_stem(name: str) -> str:

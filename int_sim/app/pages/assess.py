@@ -93,7 +93,7 @@ def render() -> None:
     yours = configurations["Your INT"]
     with st.expander("Your answers as a scenario"):
         st.code(yours.to_yaml(), language="yaml")
-        st.download_button("Download (YAML)", yours.to_yaml(), file_name="your_int.yaml", mime="application/x-yaml",
+        st.download_button("Download (YAML)", core.yaml_with_provenance(yours), file_name="your_int.yaml", mime="application/x-yaml",
                            key="dl.assess.yaml")
 
     st.subheader("Which single improvement helps most?")

@@ -8,6 +8,7 @@ from ... import ScenarioError
 from .. import core, ui
 
 MAX_CONFIGURATIONS = 4
+MAX_UPLOADS = 20
 DEFAULT_SOURCES = ["baseline", "checklist_full", "small_colocated", "large_virtual"]
 UPLOADS = "data.uploads"
 RESULT = "data.compare"
@@ -28,11 +29,14 @@ def _upload_box() -> None:
     with st.expander("Upload a scenario (YAML)"):
         st.write("A scenario file like those in scenarios/ (download one below a configuration to start from). "
                  "It is checked against the schema; once valid it appears as a starting point.")
-        uploaded = st.file_uploader("Scenario file", type=["yaml", "yml"], key="upload.compare")
+        # The browser refuses files over 1 MB before sending them; parse_upload then applies the
+        # CLI's checks (size, UTF-8, no NUL bytes, no YAML aliases, the schema) to what arrives.
+        uploaded = st.file_uploader("Scenario file", type=["yaml", "yml"], key="upload.compare", max_upload_size=1)
         if uploaded is None:
             return
+        filename = core.display_name(uploaded.name)
         try:
-            scenario = core.parse_upload(uploaded.getvalue(), uploaded.name)
+            scenario = core.parse_upload(uploaded.getvalue(), filename)
         except ScenarioError as err:
             st.error(f"This file is not a valid scenario: {err}")
             return
@@ -40,9 +44,13 @@ def _upload_box() -> None:
         # One starting point per distinct content: a changed file under the same name gets a new
         # label, so levers drawn from the old content never stand in for the new.
         same = [label for label, sc in uploads.items() if sc.hash() == scenario.hash()]
-        label = same[0] if same else core.unique_name(f"uploaded: {uploaded.name}", uploads)
+        if not same and len(uploads) >= MAX_UPLOADS:
+            st.error(f"This session already holds {MAX_UPLOADS} uploaded scenarios, the most it keeps. Reload the page "
+                     "to start again.")
+            return
+        label = same[0] if same else core.unique_name(f"uploaded: {filename}", uploads)
         uploads[label] = scenario
-        st.success(f"'{uploaded.name}' is valid (scenario '{scenario.name}', {scenario.population.size:,} residents). "
+        st.success(f"'{filename}' is valid (scenario '{scenario.name}', {scenario.population.size:,} residents). "
                    f"Choose '{label}' as a starting point.")
 
 
@@ -79,7 +87,8 @@ def _configuration(i: int, taken: list[str]):
                  "`care.referral_loss = 0.1` or `population.deprivation_gradient = 2`. These are applied last.")
         extra_key = f"{prefix}.extra"
         ui.init(extra_key, "")
-        extra_text = st.text_area("Settings", key=extra_key, height=100, placeholder="care.intervention_effect = 0.2")
+        extra_text = st.text_area("Settings", key=extra_key, height=100, placeholder="care.intervention_effect = 0.2",
+                                  max_chars=5_000)
     try:
         extra = core.parse_extra_overrides(extra_text, source=f"{name or 'this configuration'}: other settings")
         scenario = start.with_overrides({**values, **extra, "name": name or start.name}, source=name or start.name)
@@ -88,7 +97,7 @@ def _configuration(i: int, taken: list[str]):
         return name, None
     if name_problem:
         return name, None
-    st.download_button("Download this configuration (YAML)", scenario.to_yaml(), file_name=f"{ui._file_stem(name)}.yaml",
+    st.download_button("Download this configuration (YAML)", core.yaml_with_provenance(scenario), file_name=f"{ui._file_stem(name)}.yaml",
                        mime="application/x-yaml", key=f"dl.cmp.config.{i}",
                        help="At the size you configured (a quick run scales it when it runs).")
     return name, scenario
@@ -99,7 +108,7 @@ def render() -> None:
     st.write("Pick two to four configurations, from presets or your own, set the levers of the review's 13-factor "
              "checklist, and run them on the same simulated residents and events. Results show means with 95% "
              "intervals and paired differences against the first configuration.")
-    settings = ui.run_settings()
+    settings = ui.run_settings(allow_precision=True)
     if not core.preset_paths():
         st.error("No presets found in scenarios/: the app needs the project's scenario files.")
         return
@@ -127,7 +136,7 @@ def render() -> None:
         current = ui.signature(as_run, settings)
         seconds = core.estimate_seconds(as_run.values(), settings.replications, settings.workers)
         st.caption(settings.size.explanation)
-        ui.time_caption(f"{len(as_run)} configurations x {settings.replications} replications, with their no-INT "
+        ui.time_caption(f"{len(as_run)} configurations x {settings.replications_text()}, with their no-INT "
                         "counterfactuals", seconds, settings)
         if st.button("Run comparison", type="primary", key="btn.compare.run"):
             result = ui.run_comparison(as_run, settings, "Comparing")
@@ -136,4 +145,5 @@ def render() -> None:
     stored = st.session_state.get(RESULT)
     if stored:
         st.subheader("Results")
-        ui.show_comparison(stored["result"], stored["run_size"], "cmp.view", stale=stored["signature"] != current)
+        ui.show_comparison(stored["result"], stored["run_size"], "cmp.view", stale=stored["signature"] != current,
+                           board_report=True)
