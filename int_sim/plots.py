@@ -239,39 +239,6 @@ def _tick(value) -> str:
     return str(value)
 
 
-def heatmap(grid: pd.DataFrame, *, x: str, y: str, value: str = "mean", xlabel: str = "", ylabel: str = "",
-            colorbar_label: str = "", title: str = "", fmt: str = "{:.1f}", xfmt=_tick, yfmt=_tick,
-            figsize=(7, 4.5)) -> Figure:
-    """A labelled heatmap of ``value`` over the ``x`` by ``y`` grid, with each cell's number written in.
-
-    Rows and columns are sorted numerically (largest ``y`` at the top); ``xfmt`` and ``yfmt``
-    format the tick labels. Uses the perceptually uniform, colour-blind-safe 'cividis' colour map.
-    """
-    table = grid.pivot_table(index=y, columns=x, values=value, aggfunc="mean").sort_index(ascending=False)
-    fig = Figure(figsize=figsize, layout="constrained")
-    ax = fig.subplots()
-    if table.empty:
-        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
-    values = table.to_numpy(dtype=float)
-    image = ax.imshow(values, cmap="cividis", aspect="auto")
-    ax.set_xticks(range(table.shape[1]), [xfmt(c) for c in table.columns])
-    ax.set_yticks(range(table.shape[0]), [yfmt(r) for r in table.index])
-    finite = values[np.isfinite(values)]
-    middle = (finite.min() + finite.max()) / 2 if finite.size else 0
-    for (i, j), v in np.ndenumerate(values):
-        if np.isfinite(v):
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9,
-                    color="black" if v > middle else "white")
-    ax.set_xlabel(xlabel or x)
-    ax.set_ylabel(ylabel or y)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.colorbar(image, ax=ax, label=colorbar_label or value)
-    return fig
-
-
 # --- figures of sweeps (used by :mod:`int_sim.report`) ---------------------------------------
 
 def _level_tick(value) -> str:
@@ -290,13 +257,15 @@ def _interval_text(mean: float, low: float, high: float, fmt: str) -> str:
 
 def interval_heatmap(grid: pd.DataFrame, *, x: str, y: str, xlabel: str = "", ylabel: str = "",
                      colorbar_label: str = "", title: str = "", fmt: str = "{:.3g}",
-                     better: str = "neither", figsize=(7, 4.8)) -> Figure:
+                     better: str = "neither", xfmt=None, yfmt=None, figsize=(7, 4.8)) -> Figure:
     """A heatmap of means over the ``x`` by ``y`` grid, each cell showing its mean and 95% interval.
 
     ``grid`` has one row per cell with columns ``x``, ``y``, ``mean``, ``ci_low``, ``ci_high``.
     Levels keep their order of first appearance (the design order) unless they are all numbers,
     which are sorted (largest ``y`` at the top). The colour map is the colour-blind-safe 'cividis';
     ``better`` ("lower"/"higher") is written on the colour bar so the reader knows which end is good.
+    ``xfmt``/``yfmt`` format the tick labels (default: numbers with thousands separators, switches
+    as true/false). Used by the reports, the size-and-reach study and the app's explorer.
     """
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
@@ -319,8 +288,8 @@ def interval_heatmap(grid: pd.DataFrame, *, x: str, y: str, xlabel: str = "", yl
         i, j = ys.index(yv), xs.index(xv)
         mean[i, j], low[i, j], high[i, j] = m, lo, hi
     image = ax.imshow(np.ma.masked_invalid(mean), cmap="cividis", aspect="auto")
-    ax.set_xticks(range(len(xs)), [_level_tick(v) for v in xs])
-    ax.set_yticks(range(len(ys)), [_level_tick(v) for v in ys])
+    ax.set_xticks(range(len(xs)), [(xfmt or _level_tick)(v) for v in xs])
+    ax.set_yticks(range(len(ys)), [(yfmt or _level_tick)(v) for v in ys])
     finite = mean[np.isfinite(mean)]
     middle = (finite.min() + finite.max()) / 2 if finite.size else 0
     for (i, j), v in np.ndenumerate(mean):

@@ -417,9 +417,13 @@ def test_plots_label_axes_with_units_and_use_the_colour_blind_safe_palette():
                                 "ci_low": [0.5], "ci_high": [1.5], "n": [3]})
     ax = plots.differences_forest(differences, "admissions_avoided_per_1000", reference="a").axes[0]
     assert "per 1,000 residents per year" in ax.get_xlabel() and "higher is better" in ax.get_xlabel()
-    grid = pd.DataFrame({"x": [0.5, 1.0, 0.5, 1.0], "y": [1000, 1000, 2000, 2000], "mean": [1.0, 2.0, 3.0, np.nan]})
-    ax = plots.heatmap(grid, x="x", y="y", xlabel="team size", ylabel="residents").axes[0]
+    grid = pd.DataFrame({"x": [0.5, 1.0, 0.5, 1.0], "y": [1000, 1000, 2000, 2000], "mean": [1.0, 2.0, 3.0, np.nan],
+                         "ci_low": [0.5, 1.5, 2.5, np.nan], "ci_high": [1.5, 2.5, 3.5, np.nan]})
+    ax = plots.interval_heatmap(grid, x="x", y="y", xlabel="team size", ylabel="residents",
+                                xfmt=lambda m: f"x{m:g}").axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["2,000", "1,000"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["x0.5", "x1"]
+    assert "1\n[0.5, 1.5]" in [t.get_text() for t in ax.texts]  # each cell: mean and interval
 
 
 def test_the_real_server_starts_and_draws_every_page_without_an_exception():

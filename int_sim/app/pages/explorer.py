@@ -89,10 +89,11 @@ def render() -> None:
         st.write("This metric has no values for these runs (for example, nobody was acted on).")
         return
     info = METRICS[metric]
-    st.pyplot(plots.heatmap(summary, x="team size", y="residents", value="mean",
-                            xlabel="team size (x the preset's staff per resident)", ylabel="residents covered",
-                            colorbar_label=f"{info.label}\n({info.unit})", xfmt=lambda m: f"x{m:g}",
-                            title=f"{info.label}: mean of {result.n_replications} replications"))
+    st.pyplot(plots.interval_heatmap(summary, x="team size", y="residents",
+                                     xlabel="team size (x the preset's staff per resident)", ylabel="residents covered",
+                                     colorbar_label=f"{info.label} ({info.unit})", better=info.better,
+                                     xfmt=lambda m: f"x{m:g}",
+                                     title=f"{info.label}: mean [95% interval] of {result.n_replications} replications"))
     table = pd.DataFrame({
         "Residents": summary["residents"].map(lambda s: f"{s:,}"),
         "Team size": summary["team size"].map(lambda m: f"x{m:g}"),
