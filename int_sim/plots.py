@@ -64,6 +64,24 @@ def metric_axis_label(metric: str) -> str:
     return f"{info.label} ({info.unit})" if info else metric
 
 
+SIGNED_METRICS = ("admissions_avoided_per_1000", "net_cost_per_resident", "deprivation_gap_admissions_per_1000")
+"""Metrics that are differences (against the no-INT counterfactual, or between quintiles), with
+their by-group and by-quintile forms: the only declared metrics whose values can be below zero."""
+
+
+def can_be_negative(metric: str) -> bool:
+    """Whether a metric's values can be below zero. Counts, rates, shares, times, levels and costs
+    cannot, so a t-interval reaching below zero is drawn cut at zero (the interval itself, in
+    tables, is left as computed); differences and undeclared metrics can, and are never cut."""
+    return metric not in METRICS or metric.split(".")[0] in SIGNED_METRICS
+
+
+def _floored(metric: str, low: np.ndarray) -> np.ndarray:
+    """An interval's lower ends as drawn: cut at zero for a metric that cannot be negative."""
+    low = np.asarray(low, dtype=float)
+    return low if can_be_negative(metric) else np.where(np.isfinite(low), np.maximum(low, 0.0), low)
+
+
 def _configurations(frame: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
     if order is not None:
         present = set(frame["configuration"])
@@ -137,7 +155,8 @@ def interval_bars(summary: pd.DataFrame, metrics: Sequence[str], categories: Seq
     """Bars of means with 95% interval whiskers: one group per metric, one bar per configuration.
 
     ``summary`` has columns ``configuration, metric, mean, ci_low, ci_high``; ``categories`` are
-    the tick labels of ``metrics``. A missing value leaves a gap rather than a zero bar.
+    the tick labels of ``metrics``. A missing value leaves a gap rather than a zero bar. Whiskers
+    of a metric that cannot be negative (:func:`can_be_negative`) stop at zero.
     """
     summary = _with_configuration(summary)
     data = summary[summary["metric"].isin(metrics)]
@@ -153,7 +172,7 @@ def interval_bars(summary: pd.DataFrame, metrics: Sequence[str], categories: Seq
     for i, name in enumerate(configs):
         part = data[data["configuration"] == name].set_index("metric").reindex(list(metrics))
         mean = part["mean"].to_numpy(dtype=float)
-        low = part["ci_low"].to_numpy(dtype=float)
+        low = np.array([_floored(m, [v])[0] for m, v in zip(metrics, part["ci_low"].to_numpy(dtype=float))])
         high = part["ci_high"].to_numpy(dtype=float)
         err = np.vstack([mean - low, high - mean])
         err = np.where(np.isfinite(err), err, 0.0)
@@ -347,7 +366,7 @@ def factor_lines(summary: pd.DataFrame, factor: str, metrics: Sequence[str], *, 
         part = part.sort_values("x")
         col = OKABE_ITO["blue"]
         ax.plot(part["x"], part["mean"], "o-", color=col, lw=1.6, ms=4, label="mean")
-        low, high = part["ci_low"].to_numpy(dtype=float), part["ci_high"].to_numpy(dtype=float)
+        low, high = _floored(metric, part["ci_low"].to_numpy(dtype=float)), part["ci_high"].to_numpy(dtype=float)
         if np.isfinite(low).any():
             ax.fill_between(part["x"], low, high, color=col, alpha=0.2, lw=0, label="95% interval")
         if reference is not None and reference in position:

@@ -660,3 +660,297 @@ def test_app_bounds_the_explorer_grid_and_its_replications():
     assert "btn.explore.run" not in [b.key for b in at.button]
     reps = at.number_input(key="explore.reps")
     assert (reps.min, reps.max) == (2, 20)
+
+
+# --- Size and reach: a sweep store (issue 5, item 2) ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def sweep_store(tmp_path_factory) -> bytes:
+    """The bytes of a real store: a tiny 2 x 2 x 2 grid (a linked team size, the population and
+    co-location; 2,000 or 2,500 residents, 60 days) with 2 replications, run by int_sim.sweep."""
+    from int_sim.store import Store
+    from int_sim.sweep import load_sweep, run_sweep
+    folder = tmp_path_factory.mktemp("store")
+    spec = {"name": "tiny", "base": "scenarios/baseline.yaml", "design": "grid",
+            "factors": {"team_size": {"small": {"team.staff.gp": 2}, "large": {"team.staff.gp": 6}},
+                        "population.size": [2000, 2500], "team.co_location": ["none", "full"],
+                        "simulation.days": [60], "simulation.warmup_days": [20]},
+            "replications": 2, "seed": 11}
+    (folder / "tiny.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    run_sweep(load_sweep(folder / "tiny.yaml"), Store(folder / "tiny.duckdb", create=True), workers=1)
+    return (folder / "tiny.duckdb").read_bytes()
+
+
+def _changed_store(data: bytes, tmp_path: Path, *statements: str) -> bytes:
+    """A copy of the store's bytes after running SQL statements on it."""
+    import duckdb
+    path = tmp_path / "changed.duckdb"
+    path.write_bytes(data)
+    with duckdb.connect(str(path)) as con:
+        for statement in statements:
+            con.execute(statement)
+    return path.read_bytes()
+
+
+def test_store_grid_holds_the_other_factors_at_their_levels(sweep_store):
+    from int_sim.experiment import t_interval
+    snapshot = core.read_uploaded_store(sweep_store, "tiny.duckdb")
+    sweep = core.stored_sweep(snapshot, "tiny")
+    assert sweep.levels == {"team_size": ["small", "large"], "population.size": [2000, 2500],
+                            "team.co_location": ["none", "full"]}
+    assert sweep.design.fixed == {"simulation.days": 60, "simulation.warmup_days": 20}
+    assert core.default_axes(sweep.design.varying) == ("team_size", "population.size")
+    grid = core.store_grid(sweep, "admissions_per_1000", "team_size", "population.size", {"team.co_location": "full"})
+    assert list(grid.columns) == ["team_size", "population.size", "configuration_id", "scenario_hash", "mean",
+                                  "ci_low", "ci_high", "n"]
+    assert list(grid["configuration_id"]) == [1, 3, 5, 7]  # design order: co-location full only
+    assert list(grid["team_size"]) == ["small", "small", "large", "large"]
+    assert list(grid["population.size"]) == [2000, 2500, 2000, 2500]
+    assert set(grid["n"]) == {2}
+    # Each cell is the t-interval of that configuration's stored values, computed independently here.
+    values = snapshot.results
+    for row in grid.itertuples(index=False):
+        stored = values[(values["configuration_id"] == row.configuration_id) & (values["metric"] == "admissions_per_1000")]
+        assert (row.mean, row.ci_low, row.ci_high) == pytest.approx(t_interval(stored["value"].to_numpy()))
+    hashes = snapshot.configurations.set_index("configuration_id")["scenario_hash"]
+    assert list(grid["scenario_hash"]) == [hashes[c] for c in [1, 3, 5, 7]]
+    other = core.store_grid(sweep, "admissions_per_1000", "team.co_location", "team_size", {"population.size": 2500})
+    assert list(other["configuration_id"]) == [2, 3, 6, 7]
+    with pytest.raises(ValueError, match="two different factors"):
+        core.store_grid(sweep, "admissions_per_1000", "team_size", "team_size", {})
+    with pytest.raises(ValueError, match="team.co_location"):
+        core.store_grid(sweep, "admissions_per_1000", "team_size", "population.size", {})
+    empty = core.store_grid(sweep, "no_such_metric", "team_size", "population.size", {"team.co_location": "none"})
+    assert empty["mean"].isna().all() and set(empty["n"]) == {0}
+    csv = pd.read_csv(__import__("io").StringIO(
+        core.store_grid_csv(sweep, grid, "admissions_per_1000", "team_size", "population.size",
+                            {"team.co_location": "full"})))
+    assert set(csv["team.co_location"]) == {"full"} and set(csv["seed"]) == {11} and set(csv["replications"]) == {2}
+    assert {"int_sim_version", "scenario_hash", "ci_low", "ci_high"} <= set(csv.columns)
+
+
+def test_store_cell_detail_gives_headline_metrics_with_intervals(sweep_store):
+    from int_sim.report import AVOIDED_PER_STAFF_COST
+    sweep = core.stored_sweep(core.read_uploaded_store(sweep_store, "tiny.duckdb"), "tiny")
+    detail = core.cell_detail(sweep, 5)
+    from int_sim.metrics import HEADLINE, METRICS
+    assert list(detail.columns) == ["Metric", "Unit", "Mean (95% interval)", "Replications"]
+    assert list(detail["Metric"])[: len(HEADLINE)] == [METRICS[m].label for m in HEADLINE]
+    assert detail["Metric"].iloc[-1] == "Admissions avoided per staff cost"  # derived, like the report's
+    row = sweep.summary[(sweep.summary["configuration_id"] == 5) & (sweep.summary["metric"] == "admissions_per_1000")]
+    assert detail["Mean (95% interval)"].iloc[0] == core.fmt_interval(*row[["mean", "ci_low", "ci_high"]].iloc[0])
+    assert set(detail["Replications"]) <= {0, 1, 2} and (detail["Replications"] == 2).sum() >= 10
+    assert AVOIDED_PER_STAFF_COST in set(sweep.summary["metric"])
+    factors = core.cell_factors(sweep, 5)
+    assert list(factors["Factor"][:3]) == ["team_size", "population.size", "team.co_location"]
+    assert list(factors["Level"][:3]) == ["large", "2,000", "full"]
+    assert core.cell_label(sweep, 5, ["team_size", "population.size"]) == "#5: team_size = large, population.size = 2,000"
+    line = core.store_provenance_line(sweep)
+    assert "seed 11" in line and "2 replications per configuration" in line and "all 16 replications stored" in line
+
+
+def test_store_default_axes_are_team_size_across_and_reach_up():
+    assert core.default_axes(["reach", "team_wte", "team.co_location"]) == ("team_wte", "reach")  # size_and_reach
+    assert core.default_axes(["team.co_location", "population.size", "team_size"]) == ("team_size", "population.size")
+    assert core.default_axes(["team.mdt_frequency", "team.co_location"]) == ("team.co_location", "team.mdt_frequency")
+    with pytest.raises(ValueError):
+        core.default_axes(["population.size"])
+
+
+def test_store_upload_is_read_from_a_private_copy_and_deleted(sweep_store, tmp_path, monkeypatch):
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    snapshot = core.read_uploaded_store(sweep_store, "../../etc/passwd")
+    assert snapshot.path == Path("passwd")  # the name is a label; no path the user gave is opened
+    assert list(snapshot.sweeps["sweep"]) == ["tiny"] and len(snapshot.configurations) == 8
+    assert list(tmp_path.iterdir()) == [], "the temporary copy is deleted"
+    with pytest.raises(Exception):
+        core.read_uploaded_store(b"not a store", "x.duckdb")
+    assert list(tmp_path.iterdir()) == [], "deleted after a failure too"
+
+
+def test_store_upload_problems_are_store_errors_naming_the_upload(sweep_store, tmp_path):
+    from int_sim.store import StoreError
+    cases = {
+        "empty": (b"", "empty file"),
+        "text": (b"name: not a store\n" * 50, "not an int-sim store"),
+        "truncated": (sweep_store[: len(sweep_store) // 2], "damaged"),
+        "version": (_changed_store(sweep_store, tmp_path, "UPDATE meta SET value = '999' WHERE key = 'schema_version'"),
+                    "schema version 999"),
+        "other": (_changed_store(sweep_store, tmp_path, "DROP TABLE meta"), "not an int-sim store"),
+    }
+    for label, (data, expected) in cases.items():
+        with pytest.raises(StoreError) as err:
+            core.read_uploaded_store(data, f"{label}.duckdb")
+        message = str(err.value)
+        assert message.startswith(f"{label}.duckdb: ") and expected in message, (label, message)
+        assert "int-sim-store-" not in message, "the temporary file's path is not shown"
+
+
+def test_store_upload_that_would_read_other_files_is_refused(sweep_store, tmp_path):
+    """A DuckDB file can hold a view that reads any file when selected; issue 7 forbids reading a
+    file outside scenarios/ through the app, so such a store is refused before it is read."""
+    from int_sim.store import StoreError
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET_CONTENT")
+    evil = _changed_store(
+        sweep_store, tmp_path, "ALTER TABLE sweeps RENAME TO real_sweeps",
+        "CREATE VIEW sweeps AS SELECT content AS sweep, spec_yaml, seed, replications, int_sim_version, created "
+        f"FROM real_sweeps, read_text('{secret}')")
+    with pytest.raises(StoreError, match="refused") as err:
+        core.read_uploaded_store(evil, "evil.duckdb")
+    assert "SECRET_CONTENT" not in str(err.value)
+
+
+def test_explorer_opens_a_sweep_store_and_shows_a_cell(sweep_store):
+    at = page("explorer")
+    at.radio(key="explore.mode").set_value("store").run()
+    no_exception(at)
+    assert not at.error and "btn.explore.run" not in [b.key for b in at.button]
+    at.file_uploader(key="upload.explore.store").set_value(("tiny.duckdb", sweep_store, "application/octet-stream"))
+    at.run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="explore.store.metric").value == "admissions_avoided_per_1000"
+    assert at.selectbox(key="explore.store.x").value == "team_size"
+    assert at.selectbox(key="explore.store.y").value == "population.size"
+    assert at.selectbox(key="explore.store.fix.team.co_location").options == ["none", "full"]
+    assert len(at.image) == 1, "the heatmap"
+    captions = " ".join(c.value for c in at.caption)
+    assert "int-sim" in captions and "seed 11" in captions and "2 replications per configuration" in captions
+    assert at.selectbox(key="explore.store.cell").options == [
+        "#0: team_size = small, population.size = 2,000", "#2: team_size = small, population.size = 2,500",
+        "#4: team_size = large, population.size = 2,000", "#6: team_size = large, population.size = 2,500"]
+    assert "Heatmap cells (CSV)" in [b.label for b in at.download_button]
+    # Hold co-location at "full": the cells become the other half of the grid; pick one.
+    at.selectbox(key="explore.store.fix.team.co_location").set_value("full").run()
+    no_exception(at)
+    assert at.selectbox(key="explore.store.cell").options[0].startswith("#1: ")
+    at.selectbox(key="explore.store.cell").set_value(7).run()
+    no_exception(at)
+    factors, metrics = at.dataframe[0].value, at.dataframe[1].value
+    assert list(factors["Level"][:3]) == ["large", "2,500", "full"]
+    assert metrics["Metric"].iloc[0] == "Emergency admissions" and metrics["Replications"].iloc[0] == 2
+    scenario_hash = core.read_uploaded_store(sweep_store, "t").configurations.set_index("configuration_id").loc[
+        7, "scenario_hash"]
+    assert any(f"scenario hash {scenario_hash}" in c.value for c in at.caption)
+    # Other axes and another metric.
+    at.selectbox(key="explore.store.x").set_value("team.co_location").run()
+    at.selectbox(key="explore.store.metric").set_value("staff_burnout_mean").run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="explore.store.fix.team_size").value == "small"
+    assert len(at.image) == 1
+
+
+def _written_store(path: Path, sweeps: dict[str, tuple[str, list[dict]]]) -> bytes:
+    """A store written through int_sim.store without running the model: per sweep a design name
+    and each configuration's factors; two replications of made-up values per configuration."""
+    from int_sim import __version__
+    from int_sim.store import Store
+    store = Store(path, create=True)
+    for name, (design, points) in sweeps.items():
+        spec = yaml.safe_dump({"name": name, "design": design, "factors": {}, "replications": 2, "seed": 5})
+        store.register(name, spec, 5, 2, __version__, [(i, f"name: {name}#{i}\n", f"hash{i}", f) for i, f in enumerate(points)])
+        for replication in range(2):
+            for i in range(len(points)):
+                store.record(name, i, replication, {"admissions_per_1000": 80.0 + i + replication,
+                                                    "admissions_avoided_per_1000": 2.0 * i - replication})
+    return path.read_bytes()
+
+
+def test_explorer_store_of_other_designs_and_several_sweeps(tmp_path):
+    data = _written_store(tmp_path / "two.duckdb", {
+        "one_factor": ("grid", [{"team.mdt_frequency": v} for v in ["monthly", "fortnightly", "weekly"]]),
+        "oat": ("oat", [{}, {"team.leadership": 0.2}, {"team.leadership": 0.9}, {"team.co_location": "full"}])})
+    at = page("explorer")
+    at.radio(key="explore.mode").set_value("store").run()
+    at.file_uploader(key="upload.explore.store").set_value(("two.duckdb", data, "application/octet-stream")).run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="explore.store.sweep").options == ["one_factor", "oat"]
+    assert len(at.image) == 1, "one factor: the metric against its levels"
+    assert [o.split(":")[0] for o in at.selectbox(key="explore.store.cell").options] == ["#0", "#1", "#2"]
+    at.selectbox(key="explore.store.sweep").set_value("oat").run()
+    no_exception(at)
+    assert not at.error and not at.image
+    assert any("one-at-a-time" in i.value and "no heatmap" in i.value for i in at.info)
+    at.selectbox(key="explore.store.cell").set_value(2).run()
+    no_exception(at)
+    assert "0.9" in list(at.dataframe[0].value["Level"])
+    detail = at.dataframe[1].value.set_index("Metric")
+    assert detail.loc["Emergency admissions", "Mean (95% interval)"] == core.fmt_interval(82.5, *__import__(
+        "int_sim.experiment", fromlist=["t_interval"]).t_interval(np.array([82.0, 83.0]))[1:])
+
+
+@pytest.mark.parametrize("kind", ["text", "truncated", "version", "no meta"])
+def test_explorer_bad_store_shows_an_error_not_a_traceback(kind, sweep_store, tmp_path):
+    data = {"text": b"this is not a DuckDB file\n" * 20,
+            "truncated": sweep_store[:4096],
+            "version": _changed_store(sweep_store, tmp_path, "UPDATE meta SET value = '2' WHERE key = 'schema_version'"),
+            "no meta": _changed_store(sweep_store, tmp_path, "DROP TABLE meta")}[kind]
+    at = page("explorer")
+    at.radio(key="explore.mode").set_value("store").run()
+    at.file_uploader(key="upload.explore.store").set_value(("bad.duckdb", data, "application/octet-stream")).run()
+    no_exception(at)
+    messages = [e.value for e in at.error]
+    expected = {"text": "not an int-sim store", "truncated": "damaged", "version": "schema version 2",
+                "no meta": "not an int-sim store"}[kind]
+    assert len(messages) == 1 and "bad.duckdb" in messages[0] and expected in messages[0], messages
+    assert not at.image
+
+
+# --- charts: whiskers of quantities that cannot be negative -------------------------------------
+
+def _whisker_ends(ax) -> list[tuple[float, float]]:
+    """(low, high) of every vertical error bar drawn on ``ax``."""
+    from matplotlib.container import ErrorbarContainer
+    ends = []
+    for container in ax.containers:
+        if isinstance(container, ErrorbarContainer):
+            for collection in container.lines[2]:
+                ends += [(min(s[0][1], s[1][1]), max(s[0][1], s[1][1])) for s in collection.get_segments()]
+    return ends
+
+
+def test_bar_whiskers_stop_at_zero_only_where_the_quantity_cannot_be_negative():
+    from int_sim import plots
+    from int_sim.scenario import GROUPS
+    assert not plots.can_be_negative("admissions_per_1000.frail_severe")
+    assert not plots.can_be_negative("crises_per_1000") and not plots.can_be_negative("cost_per_resident")
+    assert plots.can_be_negative("admissions_avoided_per_1000")
+    assert plots.can_be_negative("admissions_avoided_per_1000.q1") and plots.can_be_negative("net_cost_per_resident")
+    assert plots.can_be_negative("deprivation_gap_admissions_per_1000")
+    assert plots.can_be_negative("admissions_avoided_per_gbp1000_staff_cost")  # derived, not declared: not cut
+
+    # Two replications of a rare event: mean 1.5 with a t-interval reaching far below zero.
+    groups = [f"admissions_per_1000.{g}" for g in GROUPS]
+    summary = pd.DataFrame([(c, m, 1.5, -7.5, 10.5, 2) for c in ["a", "b"] for m in groups],
+                           columns=["configuration", "metric", "mean", "ci_low", "ci_high", "n"])
+    ends = _whisker_ends(plots.admissions_by_group(summary).axes[0])
+    assert len(ends) == 2 * len(GROUPS)
+    assert all(low == pytest.approx(0.0) and high == pytest.approx(10.5) for low, high in ends), ends
+    quintiles = pd.DataFrame([(c, f"admissions_per_1000.q{q}", 1.5, -7.5, 10.5, 2) for c in ["a", "b"] for q in range(1, 6)],
+                             columns=["configuration", "metric", "mean", "ci_low", "ci_high", "n"])
+    assert min(low for low, _ in _whisker_ends(plots.admissions_by_quintile(quintiles).axes[0])) == pytest.approx(0.0)
+    # A difference can be negative: its whisker is drawn as computed.
+    avoided = pd.DataFrame({"configuration": ["a"], "metric": ["admissions_avoided_per_1000"], "mean": [1.5],
+                            "ci_low": [-7.5], "ci_high": [10.5], "n": [2]})
+    ends = _whisker_ends(plots.interval_bars(avoided, ["admissions_avoided_per_1000"], ["avoided"]).axes[0])
+    assert ends == [(pytest.approx(-7.5), pytest.approx(10.5))]
+    # The same in the interval bands of the sweep reports' line charts.
+    lines = pd.DataFrame({"f": [1, 2, 1, 2], "metric": ["cost_per_resident"] * 2 + ["admissions_avoided_per_1000"] * 2,
+                          "mean": [1.0, 2.0, 1.0, 2.0], "ci_low": [-3.0, 1.0, -3.0, 1.0], "ci_high": [5.0, 3.0, 5.0, 3.0]})
+    fig = plots.factor_lines(lines, "f", ["cost_per_resident", "admissions_avoided_per_1000"],
+                             labels={"cost_per_resident": "cost", "admissions_avoided_per_1000": "avoided"})
+    bottoms = [min(v[1] for v in ax.collections[0].get_paths()[0].vertices) for ax in fig.axes[:2]]
+    assert bottoms == [pytest.approx(0.0), pytest.approx(-3.0)]
+
+
+def test_explorer_store_with_unexpected_contents_shows_an_error(tmp_path):
+    data = _written_store(tmp_path / "odd.duckdb", {"odd": ("grid", [["not", "a", "mapping"], ["of", "factors"]])})
+    at = page("explorer")
+    at.radio(key="explore.mode").set_value("store").run()
+    at.file_uploader(key="upload.explore.store").set_value(("odd.duckdb", data, "application/octet-stream")).run()
+    no_exception(at)
+    assert any("odd.duckdb" in e.value and "not a mapping" in e.value for e in at.error), [e.value for e in at.error]

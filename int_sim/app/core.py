@@ -7,11 +7,16 @@ CLI's files (:func:`parse_upload`: size, encoding, NUL bytes, then the same YAML
 refuses aliases and deep nesting, and the same schema). Widget ranges, help text, units and sources all come from the
 scenario schema (:func:`int_sim.scenario.field_info`), so the app cannot drift from the model.
 Every scenario the app runs goes through :meth:`Scenario.with_overrides` or
-:func:`parse_scenario`, so it is validated exactly like a file.
+:func:`parse_scenario`, so it is validated exactly like a file. An uploaded sweep store is
+written to a private temporary file, vetted so that reading it cannot reach any other file (a
+DuckDB view can call ``read_text``), read with :func:`int_sim.report.read_store` and deleted
+(:func:`read_uploaded_store`); the explorer's grid and cell tables are built from that snapshot
+by :func:`stored_sweep`, :func:`store_grid` and :func:`cell_detail`.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -803,3 +808,275 @@ def size_grid(base: Scenario, multipliers: list[float], sizes: list[int]) -> dic
             name = grid_name(multiplier, size)
             out[name] = at_size.with_overrides({**today, **overrides, "name": name}, source=name)
     return out
+
+
+# --- sweep stores (the explorer's second mode) -------------------------------------------------
+
+MAX_STORE_BYTES = 200 * 1024 * 1024
+"""Largest store the app opens (Streamlit's own upload limit is the same by default)."""
+MAX_STORE_VALUES = 2_000_000
+"""Stored values the app summarises at most; a larger store is for ``int-sim report``."""
+STORE_TABLES = ("meta", "sweeps", "configurations", "results", "done", "sensitivity_indices")
+"""Every table :func:`int_sim.report.read_store` reads."""
+
+
+def read_uploaded_store(data: bytes, filename: str):
+    """Read an uploaded results store (:class:`int_sim.report.Snapshot`); StoreError if it is not one.
+
+    The bytes go to a new file in a private temporary folder (mode 0700, made here, so no path
+    the user gave is ever opened), are vetted (:func:`_vet_store_file`), read with
+    :func:`int_sim.report.read_store` and deleted whatever happens. Messages name the upload, not
+    the temporary file, and the snapshot's ``path`` is the upload's name.
+    """
+    import os
+    import tempfile
+
+    from ..report import read_store
+    from ..store import StoreError
+    name = display_name(filename)
+    data = bytes(data)
+    if not data:
+        raise StoreError(f"{name}: an empty file (0 bytes), not an int-sim store; upload the .duckdb file "
+                         "written by `int-sim sweep`")
+    if len(data) > MAX_STORE_BYTES:
+        raise StoreError(f"{name}: {len(data):,} bytes is too large to open in the app (at most "
+                         f"{MAX_STORE_BYTES:,}); use `int-sim report` on the command line")
+    with tempfile.TemporaryDirectory(prefix="int-sim-store-") as folder:
+        path = Path(folder) / "store.duckdb"
+
+        def named(text: str) -> str:
+            return " ".join(text.replace(str(path), name).replace(str(folder), "(upload)").split())
+
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        try:
+            _vet_store_file(path, name)
+            snapshot = read_store(path)
+        except StoreError as err:
+            raise StoreError(named(str(err))) from None
+        except Exception as err:  # noqa: BLE001 - whatever DuckDB raises, the user sees one line
+            raise StoreError(named(f"{name}: cannot be read as an int-sim store ({type(err).__name__}: "
+                                   f"{str(err)[:200]})")) from None
+    snapshot.path = Path(name)
+    return snapshot
+
+
+def _vet_store_file(path: Path, name: str) -> None:
+    """Refuse a DuckDB file whose reading would reach outside it, before the store reads it.
+
+    A DuckDB file can hold views (and generated columns) that call ``read_text('/etc/passwd')``
+    when selected; issue 7 says no file outside scenarios/ is read through the app. So every
+    table the store reads is read here first with DuckDB's file access switched off, and a file
+    with views (a store has none) is refused. What DuckDB cannot open at all is left to the store
+    itself, which says what the file is (empty, damaged, not DuckDB) in its own words.
+    """
+    import duckdb
+
+    from ..store import Store, StoreError
+    config = {"enable_external_access": False, "autoload_known_extensions": False,
+              "autoinstall_known_extensions": False}
+    duckdb.connect(":memory:", config=config).close()  # the settings themselves are valid
+    try:
+        con = duckdb.connect(str(path), read_only=True, config=config)
+    except duckdb.Error:
+        Store(path)  # cannot connect either, so runs no query: raises the store's own message
+        raise StoreError(f"{name}: DuckDB cannot open this file; it is not an int-sim store") from None
+    try:
+        views = con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal "
+                            "AND database_name = current_database()").fetchone()[0]
+        if views:
+            raise StoreError(f"{name}: refused: the file defines views, which an int-sim store never has; "
+                             "upload the .duckdb file written by `int-sim sweep`")
+        for table in STORE_TABLES:
+            try:
+                if table == "results":
+                    values = con.execute("SELECT count(*) FROM results").fetchone()[0]
+                    if values > MAX_STORE_VALUES:
+                        raise StoreError(f"{name}: {values:,} stored values are too many to open in the app "
+                                         f"(at most {MAX_STORE_VALUES:,}); use `int-sim report` on the command line")
+                con.execute(f'SELECT * FROM "{table}"').fetchall()
+            except StoreError:
+                raise
+            except duckdb.Error as err:
+                if isinstance(err, duckdb.PermissionException) or "disabled by configuration" in str(err):
+                    raise StoreError(f"{name}: refused: reading table {table} would read other files; an int-sim "
+                                     "store holds only its own data") from None
+                # a missing table or a damaged file: the store's own check says which
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class StoredSweep:
+    """One sweep of a store as the explorer shows it."""
+
+    name: str
+    design: Any
+    """:class:`int_sim.report.Design`: the design's name, the factors that vary, those held at one value."""
+    configurations: pd.DataFrame
+    """``configuration_id, scenario_hash, factors`` (a dict per configuration), in design order."""
+    summary: pd.DataFrame
+    """``configuration_id, metric, mean, ci_low, ci_high, n`` over the stored replications,
+    including :data:`int_sim.report.DERIVED` metrics."""
+    levels: dict[str, list]
+    """Each varying factor's levels in design order (first appearance by configuration id)."""
+    provenance: dict
+    """``int_sim_version, seed, replications`` (planned), ``stored`` (replications done), ``created``."""
+
+
+def level_key(value: Any) -> str:
+    """A factor level as comparable text (JSON), so 1, 1.0 and true stay apart as they do in the store."""
+    return json.dumps(value, sort_keys=True)
+
+
+def stored_sweep(snapshot, sweep: str) -> StoredSweep:
+    """One sweep of a :class:`int_sim.report.Snapshot`: its design, levels, summary and provenance."""
+    from ..report import describe_design, summarise, with_derived
+    rows = snapshot.sweeps[snapshot.sweeps["sweep"] == sweep]
+    if rows.empty:
+        raise KeyError(sweep)
+    row = rows.iloc[0]
+    configurations = (snapshot.configurations[snapshot.configurations["sweep"] == sweep]
+                      .sort_values("configuration_id").reset_index(drop=True))
+    if not all(isinstance(f, dict) for f in configurations["factors"]):
+        from ..store import StoreError
+        raise StoreError(f"{snapshot.path}: sweep '{sweep}' has configurations whose factors are not a mapping of "
+                         "factor to level; it was not written by `int-sim sweep`")
+    design = describe_design(row["spec_yaml"], configurations)
+    levels: dict[str, list] = {}
+    for key in design.varying:
+        seen: dict[str, Any] = {}
+        for factors in configurations["factors"]:
+            if key in factors:
+                seen.setdefault(level_key(factors[key]), factors[key])
+        levels[key] = list(seen.values())
+    results = snapshot.results[snapshot.results["sweep"] == sweep]
+    summary = summarise(with_derived(results)) if not results.empty else pd.DataFrame(
+        columns=["sweep", "configuration_id", "metric", "mean", "ci_low", "ci_high", "n"])
+    provenance = {"int_sim_version": str(row["int_sim_version"]), "seed": int(row["seed"]),
+                  "replications": int(row["replications"]), "stored": int(snapshot.done.get(sweep, 0)),
+                  "configurations": len(configurations), "created": str(row["created"])[:19]}
+    return StoredSweep(sweep, design, configurations[["configuration_id", "scenario_hash", "factors"]],
+                       summary.drop(columns=["sweep"]), levels, provenance)
+
+
+def store_provenance_line(sweep: StoredSweep) -> str:
+    """The sweep's provenance in one line, saying when it is unfinished."""
+    p = sweep.provenance
+    planned = p["replications"] * p["configurations"]
+    stored = (f"all {p['stored']:,} replications stored" if p["stored"] >= planned else
+              f"{p['stored']:,} of {planned:,} replications stored so far (the sweep is unfinished)")
+    return (f"Sweep '{sweep.name}' ({sweep.design.name} design, {p['configurations']} configurations): written by "
+            f"int-sim {p['int_sim_version']}, seed {p['seed']}, {p['replications']} replications per configuration; "
+            f"{stored}; started {p['created']} UTC")
+
+
+def store_metrics(sweep: StoredSweep) -> list[str]:
+    """Metrics the sweep has values for: headline first, then the derived ones, then the rest."""
+    from ..report import DERIVED
+    present = set(sweep.summary["metric"])
+    order = list(HEADLINE) + list(DERIVED) + list(METRICS)
+    return [m for m in dict.fromkeys(order) if m in present] + sorted(present - set(order))
+
+
+REACH_HINTS = ("population.size", "reach", "population.")
+TEAM_SIZE_HINTS = ("team_size", "team_wte", "team size", "team.staff", "staff", "wte")
+
+
+def default_axes(factors: list[str]) -> tuple[str, str]:
+    """(x, y) for the heatmap: team size across, reach (population) up, when the sweep has them;
+    otherwise the report's choice (the second factor across, the first up)."""
+    if len(factors) < 2:
+        raise ValueError("a heatmap needs two factors that vary")
+
+    def find(hints: tuple[str, ...], exclude: str | None) -> str | None:
+        for hint in hints:
+            for factor in factors:
+                if factor != exclude and hint in factor.lower():
+                    return factor
+        return None
+
+    y = find(REACH_HINTS, None) or factors[0]
+    x = find(TEAM_SIZE_HINTS, y) or next(f for f in factors if f != y)
+    return x, y
+
+
+def store_grid(sweep: StoredSweep, metric: str, x: str, y: str, fixed: dict[str, Any]) -> pd.DataFrame:
+    """The heatmap's cells: one row per configuration at the ``fixed`` levels of the other factors.
+
+    Columns ``x``, ``y`` (the factors' levels), ``configuration_id``, ``scenario_hash``, ``mean``,
+    ``ci_low``, ``ci_high`` and ``n`` (replications stored; 0 and a missing mean where the metric
+    has no value yet), in design order. ValueError when the axes are not two different varying
+    factors, a varying factor is not fixed, or two configurations fall in one cell (not a grid).
+    """
+    varying = list(sweep.levels)
+    if x == y or x not in varying or y not in varying:
+        raise ValueError(f"choose two different factors that vary in the sweep ({', '.join(varying)})")
+    missing = [k for k in varying if k not in (x, y) and k not in fixed]
+    if missing:
+        raise ValueError(f"choose a level of {', '.join(missing)}")
+    wanted = {k: level_key(v) for k, v in fixed.items() if k not in (x, y)}
+    rows = []
+    for c in sweep.configurations.itertuples(index=False):
+        f = c.factors
+        if x not in f or y not in f or any(level_key(f.get(k)) != v for k, v in wanted.items()):
+            continue
+        rows.append({x: f[x], y: f[y], "configuration_id": int(c.configuration_id), "scenario_hash": c.scenario_hash})
+    grid = pd.DataFrame(rows, columns=[x, y, "configuration_id", "scenario_hash"])
+    cells = [(level_key(a), level_key(b)) for a, b in zip(grid[x], grid[y])]
+    if len(cells) != len(set(cells)):
+        raise ValueError(f"several configurations share a cell of {x} by {y}: the sweep is not a grid of these "
+                         "two factors")
+    values = sweep.summary[sweep.summary["metric"] == metric][["configuration_id", "mean", "ci_low", "ci_high", "n"]]
+    grid = grid.merge(values, on="configuration_id", how="left")
+    grid["n"] = grid["n"].fillna(0).astype(int)
+    return grid
+
+
+def cell_label(sweep: StoredSweep, configuration_id: int, keys: Iterable[str]) -> str:
+    """``#3: team_size = large, population.size = 2,000`` for the cell picker."""
+    from ..report import fmt
+    factors = sweep.configurations.set_index("configuration_id").loc[configuration_id, "factors"]
+    return f"#{configuration_id}: " + ", ".join(f"{k} = {fmt(factors.get(k))}" for k in keys if k in factors)
+
+
+def cell_factors(sweep: StoredSweep, configuration_id: int) -> pd.DataFrame:
+    """The configuration's factor levels (varying ones first), for the cell's detail."""
+    from ..report import fmt
+    factors = sweep.configurations.set_index("configuration_id").loc[configuration_id, "factors"]
+    keys = [k for k in sweep.design.varying if k in factors] + [k for k in factors if k not in sweep.design.varying]
+    return pd.DataFrame({"Factor": keys, "Level": [fmt(factors[k]) for k in keys],
+                         "Varies in the sweep": ["yes" if k in sweep.design.varying else "no (held)" for k in keys]})
+
+
+def cell_detail(sweep: StoredSweep, configuration_id: int, metrics: Iterable[str] | None = None) -> pd.DataFrame:
+    """The configuration's metrics (headline and derived by default): mean with 95% interval and
+    the replications behind it; a dash where the metric has no value."""
+    from ..report import DERIVED, metric_info
+    metrics = list(metrics) if metrics is not None else list(HEADLINE) + list(DERIVED)
+    part = sweep.summary[sweep.summary["configuration_id"] == configuration_id].set_index("metric")
+    rows = []
+    for metric in metrics:
+        info = metric_info(metric)
+        if metric in part.index:
+            r = part.loc[metric]
+            value, n = fmt_interval(r["mean"], r["ci_low"], r["ci_high"]), int(r["n"])
+        else:
+            value, n = "–", 0
+        rows.append({"Metric": info.label if info else metric, "Unit": info.unit if info else "",
+                     "Mean (95% interval)": value, "Replications": n})
+    return pd.DataFrame(rows, columns=["Metric", "Unit", "Mean (95% interval)", "Replications"])
+
+
+def store_grid_csv(sweep: StoredSweep, grid: pd.DataFrame, metric: str, x: str, y: str,
+                   fixed: dict[str, Any]) -> str:
+    """The heatmap's cells as CSV, each row with the held levels and the sweep's provenance."""
+    frame = grid.assign(sweep=sweep.name, metric=metric,
+                        **{k: json.dumps(v) if not isinstance(v, (int, float, str)) else v
+                           for k, v in fixed.items() if k not in (x, y)})
+    p = sweep.provenance
+    frame = frame.assign(int_sim_version=p["int_sim_version"], seed=p["seed"], replications=p["replications"])
+    first = ["sweep", "configuration_id", x, y] + [k for k in fixed if k not in (x, y)]
+    rest = ["metric", "mean", "ci_low", "ci_high", "n", "int_sim_version", "seed", "replications", "scenario_hash"]
+    return frame[first + rest].to_csv(index=False)

@@ -45,6 +45,18 @@ def init(key: str, default: Any) -> None:
         st.session_state[key] = default
 
 
+def select(label: str, options: list, key: str, default: Any, container=None, **kwargs) -> Any:
+    """A selectbox whose options depend on data (e.g. an uploaded store): a kept value that is no
+    longer among the options goes back to ``default`` before the widget is drawn."""
+    box = container if container is not None else st
+    if default not in options:
+        default = options[0]
+    init(key, default)
+    if st.session_state[key] not in options:
+        st.session_state[key] = default
+    return box.selectbox(label, options, key=key, **kwargs)
+
+
 # --- run settings ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
