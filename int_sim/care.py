@@ -1,4 +1,4 @@
-"""Warning signs, information flow, MDT caseload review and care plans (SimPy processes).
+"""Warning signs, information flow, MDT caseload review and care plans.
 
 Every warning sign opens (or adds to) an *episode* for that resident. Two routes can act on it:
 
@@ -16,24 +16,113 @@ So the INT changes how early and how jointly services act, not whether anyone ac
 waits for a caseload place of its role (:mod:`int_sim.workforce`). A completed plan clears the
 resident's excess risk and cuts their hazard by ``intervention_effect`` scaled by how complete
 and joined-up the plan was, for ``protection_days``.
+
+Scheduling. MDT meetings are SimPy processes on the model's clock. The routine steps of an
+episode (the wait to decide, each hand-off, the wait for a caseload place, the action) are
+generators written like SimPy processes, but they yield plain delays and run on the light
+queue of :class:`CareEnvironment` instead of one SimPy process and several SimPy events each:
+those events were most of a run's cost (benchmarks/README.md). The order of steps is SimPy's:
+by time, first scheduled first among equal times, each step due before SimPy's next event
+(the daily step or a meeting) running before it.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 
 import numpy as np
 import simpy
 
 from .population import Population
 from .scenario import CO_LOCATION_LEVEL, ROLES, Scenario
-from .workforce import Place, Professional, Workforce
+from .workforce import Place, Professional, Waiter, Workforce
+
+ROLE_INDEX = {role: i for i, role in enumerate(ROLES)}
+
+
+_OFFER = object()
+"""Queue value meaning: the entry's pool offers its free places to its waiting requests."""
+
+
+class CareEnvironment(simpy.Environment):
+    """SimPy's environment plus a light queue for the routine steps of care episodes.
+
+    SimPy still owns the clock: the daily step and the MDT meetings are SimPy processes, and
+    ``run``, ``step`` and ``now`` behave as SimPy's. Care episodes are generators written like
+    SimPy processes, but they yield a delay in days, or a :class:`~int_sim.workforce.Waiter` for
+    a caseload place, instead of SimPy events, and wait on this environment's own heap of
+    ``(time, order, generator, value)``. Before SimPy processes its next event, every care step
+    due strictly before that event's time runs, in time order and first scheduled first among
+    equal times, with ``now`` set to the step's time. That is the order SimPy gave the same steps
+    as processes; the queue only drops the SimPy events (process start-up, timeouts, store
+    requests and puts, the "place or deadline" condition) that cost most of a run.
+    """
+
+    def __init__(self, initial_time: float = 0):
+        super().__init__(initial_time)
+        self.care_queue: list = []
+        self._care_order = itertools.count()
+
+    def start(self, generator) -> None:
+        """Start a care generator now: it runs until its first wait."""
+        self._advance(generator, None)
+
+    def wake(self, generator, value) -> None:
+        """Resume a waiting care generator with ``value`` now, after the steps already due now."""
+        heappush(self.care_queue, (self._now, next(self._care_order), generator, value))
+
+    def offer_later(self, pool) -> None:
+        """Have ``pool`` offer its free places to its waiting requests after the current step."""
+        heappush(self.care_queue, (self._now, next(self._care_order), pool, _OFFER))
+
+    def _advance(self, generator, value) -> None:
+        try:
+            wait = generator.send(value)
+        except StopIteration:
+            return
+        if type(wait) is Waiter:
+            wait.generator = generator
+            if wait.pending:
+                heappush(self.care_queue, (wait.deadline, next(self._care_order), generator, wait))
+            else:  # it got a place as it asked, after any others served in the same offer
+                heappush(self.care_queue, (self._now, next(self._care_order), generator, wait.place))
+        else:
+            heappush(self.care_queue, (self._now + wait, next(self._care_order), generator, None))
+
+    def run_care(self, until: float) -> None:
+        """Run the care steps due strictly before ``until``."""
+        queue = self.care_queue
+        advance = self._advance
+        while queue and queue[0][0] < until:
+            self._now, _, target, value = heappop(queue)
+            if value is _OFFER:
+                target.offer()
+                continue
+            if type(value) is Waiter:  # the deadline of a request for a place
+                if not value.pending:
+                    continue  # it got a place in time
+                value.pool.give_up(value)
+                value = None
+            advance(target, value)
+
+    def peek(self) -> float:
+        """The time of the next care step or SimPy event."""
+        return min(self.care_queue[0][0], super().peek()) if self.care_queue else super().peek()
+
+    def step(self) -> None:
+        """Run the care steps due before SimPy's next event, then that event."""
+        if self.care_queue:
+            self.run_care(self._queue[0][0] if self._queue else math.inf)
+        super().step()
 
 
 PENDING, CLAIMED, ACTIVE, DONE, LOST, UNMET = range(6)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Episode:
     """One resident's deterioration, from the first sign a service sees until the plan ends."""
 
@@ -54,7 +143,10 @@ class Episode:
     closed: bool = False
 
     def resolved(self) -> bool:
-        return all(s in (DONE, LOST, UNMET) for s in self.state.values())
+        for s in self.state.values():
+            if s < DONE:  # PENDING, CLAIMED or ACTIVE
+                return False
+        return True
 
 
 @dataclass
@@ -77,9 +169,9 @@ class CareTotals:
 
 
 class CareSystem:
-    """Episodes, the usual-care route and the team route, as SimPy processes."""
+    """Episodes, the usual-care route and the team route, as generators on :class:`CareEnvironment`."""
 
-    def __init__(self, scenario: Scenario, env: simpy.Environment, population: Population,
+    def __init__(self, scenario: Scenario, env: CareEnvironment, population: Population,
                  workforce: Workforce, rng: np.random.Generator, information_rng: np.random.Generator,
                  warmup_days: int):
         self.scenario, self.env, self.population, self.workforce = scenario, env, population, workforce
@@ -95,6 +187,23 @@ class CareSystem:
         self.last_professional: dict[tuple[int, str], Professional] = {}
         self.totals = CareTotals()
         self._establishment = {role: workforce.establishment(role) for role in ROLES}
+        # scenario look-ups and constant factors of the hot paths, taken once (each product is
+        # formed in the same order as the expression it stands for, so results are unchanged)
+        care = scenario.care
+        self._gp_first = care.gp_sees_first
+        self._usual_wait_scale = -care.usual_response_days * (1 - 0.3 * self.co_location)
+        reach = (0.2 + 0.4 * self.record_flow + 0.15 * team.information_sharing + 0.1 * self.co_location
+                 + 0.05 * team.patient_involvement)
+        self._reach = {False: reach, True: reach + 0.15}  # True: a GP saw it and GPs attend the MDT
+        self._gp_in_mdt = team.gp_in_mdt and self._establishment["gp"] > 0
+        self._information_delay = -(care.information_delay_days * (1 - 0.7 * self.record_flow)
+                                    * (1 - 0.4 * self.co_location))
+        self._handoff_co_location = 1 - 0.5 * self.co_location
+        self._handoff_records = 1 + 0.5 * (1 - self.record_flow)
+        self._loss_factor = (1 - 0.5 * team.role_clarity) * (1 - 0.3 * self.co_location)
+        self._action_days = {role: getattr(scenario.roles, role).action_days for role in ROLES}
+        self._max_wait = care.max_wait_days
+        self._ordered_needs: dict[tuple[int, str], tuple[str, ...]] = {}
         if self.team_reviews:
             env.process(self._mdt_meetings(team.mdt_interval_days))
 
@@ -102,13 +211,13 @@ class CareSystem:
     def on_signs(self, day: int, residents: np.ndarray) -> None:
         if residents.size == 0:
             return
-        u = self.information_rng.random((4, residents.size))
+        u_seen, u_reach, u_delay, u_wait = self.information_rng.random((4, residents.size)).tolist()
         for k, resident in enumerate(residents.tolist()):
             episode = self.open.get(resident)
             if episode is None:
-                episode = self._open_episode(resident, day, u[0, k], u[3, k])
+                episode = self._open_episode(resident, day, u_seen[k], u_wait[k])
             if self.team_reviews and episode.known_day is None:
-                self._maybe_reach_team(episode, u[1, k], u[2, k])
+                self._maybe_reach_team(episode, u_reach[k], u_delay[k])
 
     def on_events(self, day: int, residents: np.ndarray) -> None:
         """A crisis or admission before anyone acted marks the episode as too late."""
@@ -118,39 +227,37 @@ class CareSystem:
                 episode.crisis_before_action = True
 
     def _open_episode(self, resident: int, day: int, u: float, u_wait: float) -> Episode:
-        needs = self.population.needs_of(resident)
-        gp_first = self.scenario.care.gp_sees_first
+        bits = int(self.population.needs[resident])
+        needs = self.population.needs_list(bits)
+        gp_first = self._gp_first
         if u < gp_first:
             seen_by = "gp"
         else:
             seen_by = needs[min(int((u - gp_first) / (1 - gp_first) * len(needs)), len(needs) - 1)]
-        ordered = sorted(needs, key=lambda role: role != seen_by)  # the seeing service acts first
-        episode = Episode(resident=resident, opened=day, seen_by=seen_by, needs=ordered,
-                          measured=day >= self.warmup_days, state={role: PENDING for role in ordered})
+        ordered = self._ordered_needs.get((bits, seen_by))
+        if ordered is None:  # the seeing service acts first
+            ordered = self._ordered_needs[bits, seen_by] = tuple(sorted(needs, key=lambda role: role != seen_by))
+        episode = Episode(resident=resident, opened=day, seen_by=seen_by, needs=list(ordered),
+                          measured=day >= self.warmup_days, state=dict.fromkeys(ordered, PENDING))
         self.open[resident] = episode
         if episode.measured:
             self.totals.episodes.append(episode)
         # services that share a building hear of a sign sooner and decide faster
-        wait = -self.scenario.care.usual_response_days * (1 - 0.3 * self.co_location) * np.log1p(-u_wait)
-        self.env.process(self._usual_care(episode, wait))
+        wait = self._usual_wait_scale * math.log1p(-u_wait)
+        self.env.start(self._usual_care(episode, wait))
         return episode
 
     # --- information flow to the team ------------------------------------------------
     def _maybe_reach_team(self, episode: Episode, u_reach: float, u_delay: float) -> None:
-        team = self.scenario.team
-        p = (0.2 + 0.4 * self.record_flow + 0.15 * team.information_sharing + 0.1 * self.co_location
-             + 0.05 * team.patient_involvement)
-        if episode.seen_by == "gp" and team.gp_in_mdt and self._establishment["gp"] > 0:
-            p += 0.15
+        p = self._reach[episode.seen_by == "gp" and self._gp_in_mdt]
         p = min(0.95, p) * (0.7 + 0.3 * self.workforce.mean_trust_cached)
         if u_reach >= p:
             return
-        mean = self.scenario.care.information_delay_days * (1 - 0.7 * self.record_flow) * (1 - 0.4 * self.co_location)
         episode.known_day = -1  # on its way
-        self.env.process(self._arrive(episode, -mean * np.log1p(-u_delay)))
+        self.env.start(self._arrive(episode, self._information_delay * math.log1p(-u_delay)))
 
     def _arrive(self, episode: Episode, delay: float):
-        yield self.env.timeout(delay)
+        yield delay
         episode.known_day = int(self.env.now)
         if not episode.closed:
             self.known.append(episode)
@@ -168,37 +275,39 @@ class CareSystem:
             self.known = [e for e in self.known if not e.closed and not e.reviewed]
             if not self.known or capacity <= 0:
                 continue
-            excess = self.population.excess
-            weight = self.population.weight
-            self.known.sort(key=lambda e: -(1.0 + excess[e.resident]) * weight[e.resident])
+            # highest risk first, first known first among equals (a stable sort, as list.sort)
+            residents = np.array([e.resident for e in self.known])
+            risk = -(1.0 + self.population.excess[residents]) * self.population.weight[residents]
+            known = self.known
+            self.known = [known[k] for k in np.argsort(risk, kind="stable").tolist()]
             chosen, self.known = self.known[:capacity], self.known[capacity:]
             for episode in chosen:
                 self._review(episode, navigators)
 
-    def _review(self, episode: Episode, navigators: simpy.FilterStore) -> None:
+    def _review(self, episode: Episode, navigators) -> None:
         episode.reviewed = True
         if episode.measured:
             self.totals.reviewed += 1
-        if navigators.items:
-            place = navigators.items.pop(0)
+        place = navigators.take_first()
+        if place is not None:
             place.professional.busy += 1
             episode.navigator = place
         for role in episode.needs:
             if episode.state[role] == PENDING:
                 episode.state[role] = CLAIMED
-                self.env.process(self._joint_action(episode, role))
+                self.env.start(self._joint_action(episode, role))
 
     # --- the two routes ------------------------------------------------------------------
     def _usual_care(self, episode: Episode, wait: float):
         care = self.scenario.care
-        yield self.env.timeout(wait)
+        yield wait
         first = True
         for role in episode.needs:
             if episode.state[role] != PENDING:
                 continue
             if not (first and role == episode.seen_by):  # anyone but the service that saw the sign needs a referral
                 delay, lost = self._handoff(episode, role, care.referral_days, care.referral_loss)
-                yield self.env.timeout(delay)
+                yield delay
                 if episode.state[role] != PENDING:
                     continue  # the team took it over meanwhile
                 if lost:
@@ -213,7 +322,7 @@ class CareSystem:
         care = self.scenario.care
         loss = care.referral_loss * 0.3 * (0.3 if episode.navigator else 1.0)
         delay, lost = self._handoff(episode, role, care.team_handoff_days, loss)
-        yield self.env.timeout(delay)
+        yield delay
         if lost:
             self._mark(episode, role, LOST)
         else:
@@ -223,15 +332,14 @@ class CareSystem:
 
     def _handoff(self, episode: Episode, role: str, mean_days: float, loss: float) -> tuple[float, bool]:
         """Delay and loss of a hand-off between organisations: co-location, trust and records."""
-        team = self.scenario.team
         source = episode.professionals[-1].role if episode.professionals else episode.seen_by
-        trust = self.workforce.role_trust[ROLES.index(source), ROLES.index(role)]
-        factor = (1 - 0.5 * self.co_location) * (1.5 - trust) * (1 + 0.5 * (1 - self.record_flow))
-        loss *= (1 - 0.5 * team.role_clarity) * (1 - 0.3 * self.co_location)
-        u = self.rng.random(2)
+        trust = self.workforce.role_trust_rows[ROLE_INDEX[source]][ROLE_INDEX[role]]
+        factor = self._handoff_co_location * (1.5 - trust) * self._handoff_records
+        loss *= self._loss_factor
+        u_delay, u_lost = self.rng.random(2).tolist()
         if episode.measured:
             self.totals.handoffs += 1
-        return -mean_days * factor * np.log1p(-u[0]), bool(u[1] < loss)
+        return -mean_days * factor * math.log1p(-u_delay), u_lost < loss
 
     def _act(self, episode: Episode, role: str):
         """Wait for a caseload place of the role, do the work, give the place back."""
@@ -240,18 +348,17 @@ class CareSystem:
             return
         pool = self.workforce.pools[role]
         previous = self.last_professional.get((episode.resident, role))
-        if previous is not None and previous.in_post and any(p.professional is previous for p in pool.items):
-            request = pool.get(lambda place, who=previous: place.professional is who)
+        # the same professional as last time if they have a place free now, otherwise anyone
+        if previous is not None and previous.in_post and previous.free:
+            who = previous
         else:
-            request = pool.get()
-        outcome = yield request | self.env.timeout(self.scenario.care.max_wait_days)
-        if request not in outcome:
-            request.cancel()
+            who = None
+        place = yield pool.request(who, self.env.now + self._max_wait)
+        if place is None:  # max_wait_days passed first
             self._mark(episode, role, LOST)
             if episode.measured:
                 self.totals.actions_abandoned += 1
             return
-        place: Place = outcome[request]
         person = place.professional
         person.busy += 1
         now = self.env.now
@@ -261,7 +368,7 @@ class CareSystem:
             self.totals.continuity_opportunities += 1
             self.totals.continuity_kept += person is previous
         self.last_professional[(episode.resident, role)] = person
-        length = getattr(self.scenario.roles, role).action_days
+        length = self._action_days[role]
         organisation = person.organisation.name
         if episode.organisations_seen and organisation not in episode.organisations_seen \
                 and self.rng.random() >= self.record_flow:
@@ -269,13 +376,13 @@ class CareSystem:
             length *= 1 + self.scenario.care.repeat_assessment_extra
         episode.organisations_seen.add(organisation)
         episode.professionals.append(person)
-        yield self.env.timeout(length * self.workforce.slowdown(person, int(now)))
+        yield length * self.workforce.slowdown(person, int(now))
         self.workforce.release(place)
         self._mark(episode, role, DONE)
 
     def _follow_up(self, place: Place):
         """The navigator checks the plan holds for a while before letting the case go."""
-        yield self.env.timeout(self.scenario.roles.care_navigator.action_days)
+        yield self.scenario.roles.care_navigator.action_days
         self.workforce.release(place)
 
     def _mark(self, episode: Episode, role: str, state: int) -> None:
@@ -295,8 +402,8 @@ class CareSystem:
         episode.closed = True
         del self.open[episode.resident]
         if episode.navigator is not None:
-            self.env.process(self._follow_up(episode.navigator))
-        done = sum(1 for s in episode.state.values() if s == DONE)
+            self.env.start(self._follow_up(episode.navigator))
+        done = list(episode.state.values()).count(DONE)
         if done == 0:
             return
         team = self.scenario.team

@@ -1,7 +1,9 @@
 """NeighbourhoodModel: wires residents, workforce and care to one SimPy clock.
 
-One clock owner: a SimPy process advances the day and calls the Mesa ``step``; care episodes,
-hand-offs, actions and MDT meetings are SimPy processes that run between day boundaries. Each
+One clock owner: a SimPy process advances the day and calls the Mesa ``step``; MDT meetings
+are SimPy processes too. Care episodes, hand-offs and actions are generators that run between
+day boundaries on the same environment's light queue for routine steps
+(:class:`~int_sim.care.CareEnvironment`), always before SimPy's next event. Each
 source of randomness has its own stream (see :mod:`int_sim.experiment`), so two configurations
 run with the same seed see the same residents and the same underlying events.
 """
@@ -15,7 +17,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .care import CareSystem
+from .care import CareEnvironment, CareSystem
 from .metrics import Recorder
 from .population import Population
 from .scenario import Scenario
@@ -49,7 +51,7 @@ class NeighbourhoodModel(mesa.Model):
         sim = scenario.simulation
         self.warmup_days = sim.warmup_days
         self.total_days = sim.warmup_days + sim.days
-        self.env = simpy.Environment()
+        self.env: simpy.Environment = CareEnvironment()
         self.population = Population(scenario, rngs["population"], rngs["risk"], rngs["events"], rngs["signs"])
         self.workforce = Workforce(self, scenario, self.env, rngs["workforce"])
         self.care = CareSystem(scenario, self.env, self.population, self.workforce, rngs["care"], rngs["information"],
@@ -60,7 +62,7 @@ class NeighbourhoodModel(mesa.Model):
         self.day = 0
 
     def step(self) -> None:
-        """One day: risk, events, signs, then the workforce; care runs in SimPy between days."""
+        """One day: risk, events, signs, then the workforce; care runs on ``env`` between days."""
         day, pop = self.day, self.population
         pop.advance(day)
         multiplier = pop.hazard_multiplier(day)

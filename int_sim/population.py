@@ -69,10 +69,20 @@ class Population:
         self.protected_until = np.full(n, -1, dtype=np.int32)
         self.protection = np.zeros(n)
         self.hospital_until = np.full(n, -1, dtype=np.int32)
+        # the few residents a plan protects or a hospital holds, so a day touches only them
+        self._newly_protected: list[int] = []
+        self._protected = np.empty(0, dtype=np.intp)  # may hold some whose protection has ended
+        self._in_hospital = np.empty(0, dtype=np.intp)  # likewise
         self._risk = pop.risk
         self._decay = 0.5 ** (1.0 / pop.risk.half_life_days)
         self._sign_probability = scenario.care.signs_per_week_at_risk / 7.0
         self._group_weight_total = np.bincount(self.group, weights=self.weight, minlength=len(GROUPS))
+        # static per-resident look-ups, taken once instead of gathered every day
+        self._group_index = self.group.astype(np.intp)
+        self._onset_p = self.onset_probability[self._group_index]
+        self._any_rate = self.admission_rate + self.crisis_rate
+        self._needs_list = [[role for i, role in enumerate(ROLES) if bits >> i & 1] for bits in range(1 << len(ROLES))]
+        self._weighted_multiplier: tuple[np.ndarray, np.ndarray] | None = None  # (m, w m) of today, for Z and events
 
     # --- initialisation -----------------------------------------------------------------
     def _build_attributes(self, rng: np.random.Generator) -> None:
@@ -152,7 +162,7 @@ class Population:
         """Latent risk: decay of excess, onset of new deterioration episodes."""
         self.excess *= self._decay
         u = self._risk_rng.random(self.size)
-        p = self.onset_probability[self.group]
+        p = self._onset_p
         onset = np.flatnonzero(u < p)
         if onset.size:
             # u/p is uniform on (0, 1) given onset: one draw gives both onset and jump size
@@ -161,40 +171,61 @@ class Population:
     def hazard_multiplier(self, day: int) -> np.ndarray:
         """Dynamic multiplier m_i(t): latent risk, plan effect, zero while in hospital."""
         m = 1.0 + self.excess
-        protected = self.protected_until >= day
-        if protected.any():
+        if self._newly_protected:
+            self._protected = np.concatenate([self._protected, np.array(self._newly_protected, dtype=np.intp)])
+            self._newly_protected.clear()
+        protected = self._protected[self.protected_until[self._protected] >= day]
+        self._protected = protected
+        if protected.size:
             m[protected] *= 1.0 - self.protection[protected]
-        m[self.hospital_until >= day] = 0.0
+        in_hospital = self._in_hospital[self.hospital_until[self._in_hospital] >= day]
+        self._in_hospital = in_hospital
+        m[in_hospital] = 0.0
         return m
 
     def normaliser(self, multiplier: np.ndarray) -> np.ndarray:
         """Z_g(t): the weight-averaged dynamic multiplier of each group."""
-        total = np.bincount(self.group, weights=self.weight * multiplier, minlength=len(GROUPS))
+        weighted = self.weight * multiplier
+        self._weighted_multiplier = (multiplier, weighted)
+        total = np.bincount(self._group_index, weights=weighted, minlength=len(GROUPS))
         return total / np.maximum(self._group_weight_total, 1e-300)
 
     def draw_events(self, day: int, multiplier: np.ndarray, normaliser: np.ndarray,
                     length_of_stay: float) -> tuple[np.ndarray, np.ndarray]:
         """Admissions and crises for the day, normalised by Z (see module docstring)."""
         z = np.where(normaliser > 0, normaliser, 1.0)
-        scaled = self.weight * multiplier / z[self.group]
-        p_admit = self.admission_rate[self.group] * scaled
-        p_any = p_admit + self.crisis_rate[self.group] * scaled
+        cached = self._weighted_multiplier
+        weighted = cached[1] if cached is not None and cached[0] is multiplier else self.weight * multiplier
         u = self._event_rng.random(self.size)
-        admitted = np.flatnonzero(u < p_admit)
-        crisis = np.flatnonzero((u >= p_admit) & (u < p_any))
+        # Only residents whose u falls below a bound on their p_any can have an event: a generous
+        # bound (the largest group rate, plus a margin far above rounding error) picks them out with
+        # one dense comparison, and the exact probabilities, computed for them alone with the same
+        # elementwise arithmetic as for everyone, decide as before.
+        bound = float(np.max(self._any_rate / z)) * (1.0 + 1e-9)
+        candidates = np.flatnonzero(u < weighted * bound)
+        group = self._group_index[candidates]
+        scaled = weighted[candidates] / z[group]
+        p_admit = self.admission_rate[group] * scaled
+        p_any = p_admit + self.crisis_rate[group] * scaled
+        u = u[candidates]
+        is_admitted = u < p_admit
+        admitted = candidates[is_admitted]
+        crisis = candidates[(u >= p_admit) & (u < p_any)]
         if admitted.size:
             # given admission, u / p_admit is uniform: it also sets the (geometric) length of stay, so the
             # stream's consumption never depends on the configuration (common random numbers hold)
-            v = u[admitted] / p_admit[admitted]
+            v = u[is_admitted] / p_admit[is_admitted]
             stay = 1 + np.floor(np.log1p(-v) / np.log1p(-1.0 / max(length_of_stay, 1.0 + 1e-9)))
             self.hospital_until[admitted] = day + stay.astype(np.int32)
+            self._in_hospital = np.concatenate([self._in_hospital, admitted])
         return admitted, crisis
 
     def draw_signs(self, day: int) -> np.ndarray:
         """Residents showing a warning sign today (seen by some service)."""
         # one draw per resident per day, used or not, keeps the stream aligned across configurations
         u = self._sign_rng.random(self.size)
-        at_risk = np.flatnonzero((self.excess > self._risk.sign_threshold) & (self.hospital_until < day))
+        at_risk = np.flatnonzero(self.excess > self._risk.sign_threshold)
+        at_risk = at_risk[self.hospital_until[at_risk] < day]
         visible = np.minimum(self.excess[at_risk], 1.0) * self._sign_probability
         return at_risk[u[at_risk] < visible]
 
@@ -208,7 +239,11 @@ class Population:
         self.excess[resident] *= 1.0 - resolved_share
         self.protected_until[resident] = day + protection_days
         self.protection[resident] = effect
+        self._newly_protected.append(resident)
 
     def needs_of(self, resident: int) -> list[str]:
-        bits = int(self.needs[resident])
-        return [role for i, role in enumerate(ROLES) if bits >> i & 1]
+        return list(self._needs_list[self.needs[resident]])
+
+    def needs_list(self, bits: int) -> list[str]:
+        """The roles of a needs bitmask, in ROLES order (shared: do not modify)."""
+        return self._needs_list[bits]

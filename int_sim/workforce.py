@@ -2,8 +2,9 @@
 
 Professionals and organisations are Mesa agents. A *post* is a funded seat in the team; its
 occupant is a :class:`Professional` who may burn out, leave and be replaced after a vacancy.
-Capacity is a pool of caseload places per role (a SimPy ``FilterStore`` of :class:`Place`
-tokens): a care action waits for a place of its role, holds it while it runs and gives it back.
+Capacity is a pool of caseload places per role (:class:`CaseloadPool` of :class:`Place`
+tokens): a care action waits for a place of its role, first come first served, holds it while it
+runs and gives it back.
 
 Why team size has an optimum. Each professional spends time keeping in touch with colleagues
 (``coordination_minutes_per_colleague`` per colleague per week), which grows with the number
@@ -14,6 +15,7 @@ more coordination: the two together give an interior optimum (tests/test_team_mo
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import mesa
@@ -65,6 +67,7 @@ class Professional(mesa.Agent):
         self.absent_until = -1
         self.in_post = True
         self.parked: list[Place] = []  # places withheld while absent
+        self.free = 0  # of this person's places, how many are free in the pool now
 
     def tenure(self, day: int) -> int:
         return day - self.start_day
@@ -87,17 +90,100 @@ class Post:
     vacant_days: int = 0
 
 
-class CaseloadPool(simpy.FilterStore):
-    """A role's free caseload places. SimPy's FilterStore offers every new or returned place to
-    every waiting action in turn, even when no place is left, which costs the square of the queue;
-    this one stops as soon as the places run out. Which action gets which place is unchanged."""
+class Waiter:
+    """An action's request for a caseload place: of one professional (``who``) or of anyone."""
 
-    def _do_get(self, event) -> bool:
-        super()._do_get(event)
-        return bool(self.items)
+    __slots__ = ("who", "deadline", "pending", "generator", "pool", "place")
+
+    def __init__(self, pool: "CaseloadPool", who: "Professional | None", deadline: float):
+        self.pool, self.who, self.deadline = pool, who, deadline
+        self.pending = True  # False once it has a place or has given up
+        self.generator = None  # the care generator that yielded it (set by the care environment)
+        self.place: Place | None = None  # a place granted before it was yielded
 
 
-@dataclass(eq=False)
+class CaseloadPool:
+    """A role's free caseload places, and the actions waiting for one.
+
+    The queue discipline is that of the SimPy ``FilterStore`` this replaced (with the early stop
+    described in benchmarks/README.md): a new request, and every place given back, offers the
+    free places to the waiting requests in the order they came, each taking the longest-free place
+    it accepts (a request for a named professional accepts only theirs), until the places run out.
+    A request is offered places as soon as it is made; a place given back is offered once the
+    current step is over (the care environment's next step at the same time), so a professional
+    who comes back from absence and leaves on the same day hands no place to anyone. A request
+    that gets a place resumes in the order the places were handed out.
+    """
+
+    def __init__(self, env: simpy.Environment):
+        self.env = env
+        self.items: list[Place] = []  # free places, longest-free first
+        self.waiting: deque[Waiter] = deque()  # requests still waiting, first come first
+
+    def request(self, who: "Professional | None", deadline: float) -> Waiter:
+        """Ask for a place (of ``who`` only, if given) until ``deadline``; the care generator that
+        asks yields the returned waiter at once, and is resumed with the place or, at the
+        deadline, with None."""
+        waiter = Waiter(self, who, deadline)
+        self.waiting.append(waiter)
+        self.offer()
+        return waiter
+
+    def put(self, place: "Place") -> None:
+        """Give a place back; waiting requests are offered it after the current step."""
+        self.items.append(place)
+        place.professional.free += 1
+        if self.waiting:
+            self.env.offer_later(self)
+
+    def offer(self) -> None:
+        """Offer the free places to the waiting requests, first come first, until none is left."""
+        waiting, items = self.waiting, self.items
+        k = 0
+        while k < len(waiting) and items:
+            waiter = waiting[k]
+            who = waiter.who
+            if who is None:
+                place = items.pop(0)
+            else:
+                for j, item in enumerate(items):
+                    if item.professional is who:
+                        place = items.pop(j)
+                        break
+                else:
+                    k += 1
+                    continue
+            del waiting[k]
+            place.professional.free -= 1
+            waiter.pending = False
+            if waiter.generator is None:  # granted as it was made: resumed as soon as it is yielded
+                waiter.place = place
+            else:
+                self.env.wake(waiter.generator, place)
+
+    def take_first(self) -> "Place | None":
+        """The longest-free place, outside the queue (care navigators at MDT review), or None."""
+        if not self.items:
+            return None
+        place = self.items.pop(0)
+        place.professional.free -= 1
+        return place
+
+    def withdraw(self, person: "Professional") -> "list[Place]":
+        """Take all of ``person``'s free places out of the pool (absence or leaving)."""
+        mine = [place for place in self.items if place.professional is person]
+        if mine:
+            self.items[:] = [place for place in self.items if place.professional is not person]
+        person.free = 0
+        return mine
+
+    def give_up(self, waiter: Waiter) -> None:
+        """A request whose deadline has come leaves the queue."""
+        waiter.pending = False
+        self.waiting.remove(waiter)
+
+
+@dataclass(eq=False, slots=True)
 class Place:
     """One caseload place of a professional: the token an action holds while it runs."""
 
@@ -134,11 +220,20 @@ class Workforce:
         self.posts = self._posts()
         n = len(self.posts)
         self.stranger_trust = scenario.workforce.stranger_trust
-        self.trust = np.full((n, n), self.stranger_trust)
-        np.fill_diagonal(self.trust, 1.0)
+        self._trust = np.full((n, n), self.stranger_trust)
+        np.fill_diagonal(self._trust, 1.0)
+        self._joint_cells: list[int] = []  # flat cells of joint work not yet applied to _trust (see trust)
+        self._trust_buffers = (np.empty((n, n)), np.empty((n, n)))
+        self._contact_gain_key: bytes | None = None
+        self._contact_gain: float | np.ndarray = 0.0
         self._same_org = np.array([[a.organisation is b.organisation for b in self.posts] for a in self.posts], dtype=bool)
         self._role_of_post = np.array([ROLES.index(p.role) for p in self.posts], dtype=int)
         self.role_trust = np.full((len(ROLES), len(ROLES)), self.stranger_trust)
+        self.role_trust_rows = self.role_trust.tolist()  # the same values as Python floats, for hand-offs
+        # posts are created role by role, so each role's posts are one ascending run of indices
+        self._posts_of_role = [np.flatnonzero(self._role_of_post == a) for a in range(len(ROLES))]
+        self._joint_training = team.joint_training
+        self._new_starter_days = scenario.workforce.new_starter_days
         self.mean_trust_cached = self.stranger_trust
         self.totals = WorkforceTotals()
         self.coordination_share = 0.0
@@ -209,8 +304,7 @@ class Workforce:
     def _leave(self, post: Post, day: int, refill: bool, u_fill: float = 0.5) -> None:
         person = post.occupant
         person.in_post = False
-        pool = self.pools[post.role]
-        pool.items[:] = [place for place in pool.items if place.professional is not person]
+        self.pools[post.role].withdraw(person)
         person.remove()
         post.occupant = None
         if refill and post.funded:
@@ -237,13 +331,17 @@ class Workforce:
         wf, team = self.scenario.workforce, self.scenario.team
         posts = self.posts
         # a fixed number of draws per post per day keeps the stream aligned across configurations
-        u = self.rng.random((4, len(posts)))
+        u_leave, u_absence, u_spell, u_fill = self.rng.random((4, len(posts))).tolist()
         base_leave = wf.annual_turnover / 365.0
         leave_modifier = (1.3 - 0.6 * team.leadership) * (0.7 if team.joint_training else 1.0)
         if team.funding_stability == "short_term" and not self.cliff_passed:
             leave_modifier *= 1.2  # people leave posts that are about to end
         absence_start = wf.absence_rate / wf.absence_spell_days
         burnout_target_scale = 1.0 - 0.3 * team.leadership
+        threshold, time_constant = wf.burnout_threshold, wf.burnout_time_constant_days
+        headroom = max(1e-9, 1.0 - threshold)
+        leave_base = base_leave * leave_modifier  # (the hazard below multiplies left to right)
+        burnout_leave = wf.burnout_leave_factor - 1.0
         changed = False
         for k, post in enumerate(posts):
             person = post.occupant
@@ -260,20 +358,20 @@ class Workforce:
                 continue
             # burnout follows sustained utilisation above the threshold
             utilisation = person.busy / person.caseload
-            over = max(0.0, utilisation - wf.burnout_threshold) / max(1e-9, 1.0 - wf.burnout_threshold)
+            over = max(0.0, utilisation - threshold) / headroom
             target = min(1.0, over) * burnout_target_scale
-            person.burnout += (target - person.burnout) / wf.burnout_time_constant_days
+            person.burnout += (target - person.burnout) / time_constant
             if measuring:
                 self._measure(person)
             # absence
-            if person.absent_until < day and u[1, k] < absence_start:
-                self._start_absence(person, day, u[2, k])
+            if person.absent_until < day and u_absence[k] < absence_start:
+                self._start_absence(person, day, u_spell[k])
             elif person.absent_until == day:
                 self._end_absence(person)
             # leaving
-            hazard = base_leave * leave_modifier * (1.0 + (wf.burnout_leave_factor - 1.0) * person.burnout)
-            if u[0, k] < hazard:
-                self._leave(post, day, refill=True, u_fill=u[3, k])
+            hazard = leave_base * (1.0 + burnout_leave * person.burnout)
+            if u_leave[k] < hazard:
+                self._leave(post, day, refill=True, u_fill=u_fill[k])
                 changed = True
                 if measuring:
                     self.totals.leavers += 1
@@ -299,10 +397,7 @@ class Workforce:
     def _start_absence(self, person: Professional, day: int, u: float) -> None:
         length = 1 + int(-self.scenario.workforce.absence_spell_days * np.log1p(-u))
         person.absent_until = day + length
-        pool = self.pools[person.role]
-        mine = [place for place in pool.items if place.professional is person]
-        pool.items[:] = [place for place in pool.items if place.professional is not person]
-        person.parked.extend(mine)
+        person.parked.extend(self.pools[person.role].withdraw(person))
 
     def _end_absence(self, person: Professional) -> None:
         parked, person.parked = person.parked, []
@@ -353,7 +448,7 @@ class Workforce:
 
     def slowdown(self, person: Professional, day: int) -> float:
         """How much longer an action takes for this person today than its nominal length."""
-        capability = person.capability(day, self.scenario.team.joint_training, self.scenario.workforce.new_starter_days)
+        capability = person.capability(day, self._joint_training, self._new_starter_days)
         return (1.0 + 0.3 * person.burnout) / (capability * (1.0 - self.coordination_share))
 
     def _update_trust(self) -> None:
@@ -363,28 +458,75 @@ class Workforce:
         n = int(filled.sum())
         if n < 2:
             return
-        gain = wf.trust_gain_per_contact * (1.0 + 0.5 * team.shared_vision + 0.5 * team.leadership
-                                            + 0.3 * team.joint_training)
-        contacts = wf.daily_contacts * (1.0 + 3.0 * self.co_location)
-        if self.integrated:
-            contact = np.full(self.trust.shape, contacts / (n - 1))
-        else:
-            per_org = np.maximum(self._same_org[:, filled].sum(axis=1) - 1, 1)
-            contact = np.where(self._same_org, (contacts / per_org)[:, None], 0.0)
+        key = filled.tobytes()
+        if self._contact_gain_key != key:  # who is in post changed: recompute the contact gain
+            gain = wf.trust_gain_per_contact * (1.0 + 0.5 * team.shared_vision + 0.5 * team.leadership
+                                                + 0.3 * team.joint_training)
+            contacts = wf.daily_contacts * (1.0 + 3.0 * self.co_location)
+            if self.integrated:  # the same for every pair: a number, not a matrix
+                self._contact_gain = gain * min(contacts / (n - 1), 1.0)
+            else:
+                per_org = np.maximum(self._same_org[:, filled].sum(axis=1) - 1, 1)
+                contact = np.where(self._same_org, (contacts / per_org)[:, None], 0.0)
+                self._contact_gain = gain * np.minimum(contact, 1.0)
+            self._contact_gain_key = key
         floor = 0.1 * team.shared_vision
         t = self.trust
-        t += gain * np.minimum(contact, 1.0) * (1.0 - t) - wf.trust_decay_per_day * (t - floor).clip(0)
+        # t += gain * min(contact, 1) * (1 - t) - decay * max(t - floor, 0), in place, term by term
+        build, fade = self._trust_buffers
+        np.subtract(1.0, t, out=build)
+        build *= self._contact_gain
+        np.subtract(t, floor, out=fade)
+        fade.clip(0, out=fade)
+        fade *= wf.trust_decay_per_day
+        build -= fade
+        t += build
         np.fill_diagonal(t, 1.0)
+
+    @property
+    def trust(self) -> np.ndarray:
+        """Pairwise trust between posts (posts x posts, 1 on the diagonal), up to date.
+
+        Joint work on a case (the default gain) is collected and applied here, in one pass, the
+        next time anyone reads the matrix: the daily update reads it every day. Every cell gets
+        the same sequence of updates as if each had been applied at once, because nothing else
+        touches the matrix in between, so the values are identical.
+        """
+        if self._joint_cells:
+            self._apply_joint_work()
+        return self._trust
+
+    @trust.setter
+    def trust(self, value: np.ndarray) -> None:
+        self._joint_cells.clear()
+        self._trust = value
+
+    def _apply_joint_work(self) -> None:
+        cells, times = np.unique(np.array(self._joint_cells, dtype=np.intp), return_counts=True)
+        self._joint_cells.clear()
+        gain = self.scenario.workforce.trust_gain_joint_work
+        flat = self._trust.reshape(-1)  # a view
+        for k in range(int(times.max())):  # a pair that worked together k times is updated k times
+            if k:
+                cells = cells[times > k]
+                times = times[times > k]
+            before = flat[cells]
+            flat[cells] = before + gain * (1.0 - before)  # the diagonal stays exactly 1
 
     def joint_work(self, people: list[Professional], gain: float | None = None) -> None:
         """Working a case together builds trust between everyone involved."""
-        gain = self.scenario.workforce.trust_gain_joint_work if gain is None else gain
-        idx = [p.post.index for p in people if p.in_post]
+        idx = list(dict.fromkeys(p.post.index for p in people if p.in_post))
         if len(idx) < 2:
             return
-        block = np.ix_(idx, idx)
-        self.trust[block] += gain * (1.0 - self.trust[block])
-        np.fill_diagonal(self.trust, 1.0)
+        n = self._trust.shape[0]
+        if gain is None:  # the cells of np.ix_(idx, idx), as flat indices, applied when next read
+            self._joint_cells.extend([i * n + j for i in idx for j in idx])
+            return
+        cols = np.array(idx)
+        block = (cols[:, None] * n + cols).ravel()
+        flat = self.trust.reshape(-1)  # (a view, after any joint work still to apply)
+        before = flat[block]
+        flat[block] = before + gain * (1.0 - before)  # the diagonal stays exactly 1
 
     def mdt_meeting(self, attendance: float) -> None:
         """A meeting is contact for everyone who attends."""
@@ -395,22 +537,30 @@ class Workforce:
     def _update_role_trust(self) -> None:
         """Weekly summaries of the pairwise trust matrix used by hand-offs and information flow."""
         self.mean_trust_cached = self.mean_trust()
-        filled = np.array([p.occupant is not None for p in self.posts])
-        for a in range(len(ROLES)):
-            rows = filled & (self._role_of_post == a)
-            for b in range(len(ROLES)):
-                cols = filled & (self._role_of_post == b)
-                block = self.trust[np.ix_(rows, cols)]
-                if a == b and rows.sum() > 1:  # leave out each person's trust in themselves
-                    n = int(rows.sum())
-                    self.role_trust[a, b] = float((block.sum() - n) / (n * (n - 1)))
-                elif a != b and rows.any() and cols.any():
-                    self.role_trust[a, b] = float(block.mean())
+        posts = self.posts
+        # each block is gathered as np.ix_ would (a contiguous copy in the same order), so its sum,
+        # and the mean as sum / size, are the same floats as before
+        members = [idx[[posts[i].occupant is not None for i in idx]] if idx.size else idx
+                   for idx in self._posts_of_role]
+        trust, role_trust = self.trust, self.role_trust
+        for a, rows in enumerate(members):
+            if rows.size == 0:
+                continue
+            rows = rows[:, None]
+            for b, cols in enumerate(members):
+                if a == b:
+                    n = cols.size
+                    if n > 1:  # leave out each person's trust in themselves
+                        role_trust[a, b] = float((trust[rows, cols].sum() - n) / (n * (n - 1)))
+                elif cols.size:
+                    block = trust[rows, cols]
+                    role_trust[a, b] = float(block.sum() / block.size)
+        self.role_trust_rows = role_trust.tolist()
 
     def mean_trust(self) -> float:
-        filled = np.array([p.occupant is not None for p in self.posts])
-        n = int(filled.sum())
+        filled = np.flatnonzero([p.occupant is not None for p in self.posts])
+        n = filled.size
         if n < 2:
             return self.stranger_trust
-        block = self.trust[np.ix_(filled, filled)]
+        block = self.trust[filled[:, None], filled]
         return float((block.sum() - n) / (n * (n - 1)))
