@@ -22,6 +22,7 @@ from int_sim.report import fmt, markdown_table, study_analysis_command
 from int_sim.store import Store, StoreError
 
 AVOIDED_PER_100K = "admissions_avoided_per_100k_staff_cost"
+AVOIDED_PER_YEAR = "admissions_avoided_per_year"
 MAPS = {
     "admissions_avoided_per_1000": ("Admissions avoided per 1,000 residents per year", "higher"),
     AVOIDED_PER_100K: ("Admissions avoided per GBP 100,000 of team staff cost", "higher"),
@@ -40,7 +41,8 @@ def load(store_path: str, sweep: str | None) -> pd.DataFrame:
         table = table[table.sweep == sweep]
     keys = ["configuration_id", "replication", "reach", "team_wte", "team.co_location"]
     wide = table.pivot_table(index=keys, columns="metric", values="value").reset_index()
-    wide["reach_residents"] = wide["reach"].str.rstrip("k").astype(float) * 1000
+    wide["reach_residents"] = (wide["reach"].str.rstrip("k").astype(float) * 1000).round().astype(int)
+    wide[AVOIDED_PER_YEAR] = wide["admissions_avoided_per_1000"] * wide["reach_residents"] / 1000.0
     wide["team_wte"] = wide["team_wte"].astype(float)
     wide[AVOIDED_PER_100K] = wide["admissions_avoided_per_1000"] * 100.0 / wide["staff_cost_per_resident"]
     wide.attrs["provenance"] = table.iloc[0][["int_sim_version", "seed", "replications"]].to_dict()
@@ -56,18 +58,29 @@ def cells(wide: pd.DataFrame, metric: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["co_location", "reach", "team_wte", "mean", "ci_low", "ci_high", "n"])
 
 
-def saturation(wide: pd.DataFrame) -> pd.DataFrame:
-    """For each reach and co-location: does each step up in team size avoid significantly more?"""
+def steps(wide: pd.DataFrame, along: str, within: str, metric: str) -> pd.DataFrame:
+    """Each step up in ``along`` (team size or reach), for each co-location and level of ``within``:
+    the paired difference in ``metric`` by replication, and whether its 95% interval is above 0."""
     rows = []
-    for (coloc, reach), group in wide.groupby(["team.co_location", "reach_residents"]):
-        by_size = group.pivot_table(index="replication", columns="team_wte", values="admissions_avoided_per_1000")
-        sizes = sorted(by_size.columns)
-        for small, large in zip(sizes, sizes[1:]):
-            diff = (by_size[large] - by_size[small]).dropna().to_numpy()
+    for (coloc, level), group in wide.groupby(["team.co_location", within]):
+        by_step = group.pivot_table(index="replication", columns=along, values=metric)
+        levels = sorted(by_step.columns)
+        for low_level, high_level in zip(levels, levels[1:]):
+            diff = (by_step[high_level] - by_step[low_level]).dropna().to_numpy()
             mean, low, high = t_interval(diff)
-            rows.append((coloc, reach, small, large, mean, low, high, diff.size, bool(low > 0)))
-    return pd.DataFrame(rows, columns=["co_location", "reach", "from_wte", "to_wte", "extra_avoided_per_1000",
+            rows.append((coloc, level, low_level, high_level, mean, low, high, diff.size, bool(low > 0)))
+    return pd.DataFrame(rows, columns=["co_location", within, "from", "to", f"extra_{metric}",
                                        "ci_low", "ci_high", "n", "pays_off"])
+
+
+def saturation(wide: pd.DataFrame) -> pd.DataFrame:
+    """For each reach and co-location: does each step up in team size avoid significantly more per 1,000?"""
+    return steps(wide, "team_wte", "reach_residents", "admissions_avoided_per_1000")
+
+
+def reach_saturation(wide: pd.DataFrame) -> pd.DataFrame:
+    """For each team size and co-location: does covering more residents avoid more admissions in all?"""
+    return steps(wide, "reach_residents", "team_wte", AVOIDED_PER_YEAR)
 
 
 def best_cells(wide: pd.DataFrame, metric: str = AVOIDED_PER_100K) -> tuple[pd.DataFrame, str]:
@@ -111,11 +124,15 @@ def write(wide: pd.DataFrame, folder: Path) -> Path:
                                    title=f"{label}; co-location {coloc}; mean [95% interval]")
             png, _ = save_figure(fig, folder, f"{metric}_{coloc}")
             lines += [f"![{label}, co-location {coloc}]({png.name})", ""]
-    steps = saturation(wide)
     lines += ["## Where more staff stops paying off", "",
-              "Each step up in team size, paired by replication: extra admissions avoided per 1,000 residents "
-              "per year, and whether its 95% interval lies above zero.", "",
-              _frame_table(steps), ""]
+              "Each step up in team size (from/to WTE), paired by replication: extra admissions avoided per 1,000 "
+              "residents per year, and whether its 95% interval lies above zero.", "",
+              _frame_table(saturation(wide)), "",
+              "## Where more reach stops paying off", "",
+              "Each step up in reach (from/to residents) for a team of the same size, paired by replication: "
+              "extra admissions avoided in all per year (per 1,000 times residents), and whether its 95% "
+              "interval lies above zero.", "",
+              _frame_table(reach_saturation(wide)), ""]
     ranked, statement = best_cells(wide)
     lines += ["## Best configurations (admissions avoided per GBP 100,000 of staff cost)", "", statement, "",
               _frame_table(ranked.head(8)), ""]
