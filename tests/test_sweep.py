@@ -151,8 +151,14 @@ def test_dask_local_cluster_matches_local_pool(reference, tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster:
         outcome = run_sweep(load_sweep(spec), Store(store, create=True), scheduler=cluster.scheduler_address)
+        # an automatic sweep takes its rounds through the cluster too, and chooses as the pool does
+        auto_spec = write_spec(tmp_path, name="auto", **AUTO)
+        run_sweep(load_sweep(auto_spec), Store(tmp_path / "auto_dask.duckdb", create=True),
+                  scheduler=cluster.scheduler_address)
     assert outcome.ran == 12
     assert_frame_equal(stored(store), stored(store_ref))
+    run_sweep(load_sweep(auto_spec), Store(tmp_path / "auto_pool.duckdb", create=True), workers=2)
+    assert_frame_equal(stored(tmp_path / "auto_dask.duckdb"), stored(tmp_path / "auto_pool.duckdb"))
 
 
 def test_export_joins_factors_and_provenance(reference, tmp_path):
