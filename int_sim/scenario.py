@@ -481,22 +481,46 @@ MAX_SCENARIO_BYTES = 1_000_000
 (and reading at most this much keeps a device such as /dev/zero from filling memory)."""
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without aliases: ``*name`` can expand exponentially ("billion laughs") or refer to
-    itself, and no scenario needs it."""
+MAX_YAML_VALUES = 100_000
+"""Most values a YAML document may expand to. Aliases (``*name``) are allowed, and PyYAML's own
+dump writes them for repeated lists, but an alias bomb ("billion laughs") expands exponentially."""
 
-    def compose_node(self, parent, index):  # noqa: D102
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not allowed; write the values out",
-                                              mark)
-        return super().compose_node(parent, index)
+
+class _BoundedLoader(yaml.SafeLoader):
+    """Safe YAML whose aliases may neither refer to themselves nor expand beyond MAX_YAML_VALUES."""
+
+    def construct_document(self, node):  # noqa: D102
+        _expanded_size(node, {}, set())
+        return super().construct_document(node)
+
+
+def _expanded_size(node, memo: dict, active: set) -> int:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in active:
+        raise yaml.constructor.ConstructorError(None, None, "a YAML alias (*name) refers to itself", node.start_mark)
+    active.add(key)
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        children = []
+    total = 1 + sum(_expanded_size(child, memo, active) for child in children)
+    active.discard(key)
+    if total > MAX_YAML_VALUES:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the YAML expands to more than {MAX_YAML_VALUES:,} values (aliases repeating aliases?)",
+            node.start_mark)
+    memo[key] = total
+    return total
 
 
 def safe_yaml(text: str) -> Any:
-    """Parse untrusted YAML: safe types only, no aliases. Raises yaml.YAMLError, RecursionError (deep
-    nesting) or ValueError (an integer too long to convert)."""
-    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    """Parse untrusted YAML: safe types only, bounded alias expansion. Raises yaml.YAMLError,
+    RecursionError (deep nesting) or ValueError (an integer too long to convert)."""
+    return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 def load_scenario(path: str | Path) -> Scenario:

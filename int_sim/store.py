@@ -13,7 +13,15 @@ Why this shape (DESIGN.md, "Sweep specs and the store" and "Scale"):
   to watch progress. Both sides retry briefly while the other holds the lock.
 
 The schema version is recorded in ``meta``; a file with another version, or a file that is not
-an int-sim store, is refused with a :class:`StoreError` naming the file.
+an int-sim store, is refused with a :class:`StoreError` naming the file. So is a damaged file
+(truncated, corrupted blocks), whether DuckDB notices on opening it or only when a query reads
+the bad part; every message says what to do (docs/reliability.md lists them).
+
+Several sweeps may write one store at once (two runs of the same sweep, or different sweeps):
+``record`` checks ``done`` in the transaction that writes, so each replication is stored once,
+and tables are created only in a file that has none, so two processes creating a store at the
+same moment create it once. A file left with no tables by a sweep killed while creating it is
+initialised by the next one.
 
 ``sensitivity_indices`` (written by :mod:`int_sim.sensitivity`) was added without a version bump
 because it is purely additive: new files get it at creation, a version-1 file written before it
@@ -92,7 +100,13 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
+            # A store needs no other file: with external access off, a view planted in a store
+            # (DuckDB files can hold one that reads any file on the machine) cannot read anything.
+            # (Set on the connection, not in connect's config, which would refuse to open a file
+            # that this process already has open with the default configuration.)
+            con.execute("SET enable_external_access = false")
+            return con
         except duckdb.IOException as err:
             text = str(err)
             if "lock" in text.lower() and time.monotonic() < deadline:
@@ -101,9 +115,39 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             if "lock" in text.lower():
                 raise StoreError(f"{path}: another process has held the store for {LOCK_WAIT_SECONDS:.0f} s; "
                                  "is a sweep still writing to it?") from None
-            raise StoreError(f"{path}: not an int-sim store (DuckDB cannot open it: {_first_line(text)})") from None
+            raise _unreadable(path, text) from None
         except duckdb.Error as err:
-            raise StoreError(f"{path}: not an int-sim store (DuckDB cannot open it: {_first_line(str(err))})") from None
+            raise _unreadable(path, str(err)) from None
+
+
+def _unreadable(path: Path, text: str) -> StoreError:
+    """DuckDB could not open the file: say what it is and what to do."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = None
+    if size == 0:
+        return StoreError(f"{path}: an empty file (0 bytes), not an int-sim store; delete it, or give a new file "
+                          "name and int-sim will create the store")
+    if _is_damage(text):
+        return _damaged(path, text)
+    return StoreError(f"{path}: not an int-sim store (DuckDB cannot open it: {_first_line(text)}); give a store "
+                      "written by `int-sim sweep`, or a new file name to create one")
+
+
+_DAMAGE = ("could not read enough bytes", "corrupt", "checksum", "invalid block", "serialization error",
+           "read past end")
+"""Words of DuckDB errors that mean a file it recognised cannot be read to the end."""
+
+
+def _is_damage(text: str) -> bool:
+    text = text.lower()
+    return any(marker in text for marker in _DAMAGE)
+
+
+def _damaged(path: Path, text: str) -> StoreError:
+    return StoreError(f"{path}: the store file is damaged (truncated or corrupted; DuckDB: {_first_line(text)[:160]}); "
+                      "move it aside and run the sweep again into a new store file, or restore a copy")
 
 
 def _first_line(text: str) -> str:
@@ -116,19 +160,28 @@ class Store:
     def __init__(self, path: str | Path, *, create: bool = False):
         self.path = Path(path)
         if self.path.is_dir():
-            raise StoreError(f"{self.path}: is a folder, not a store file")
+            raise StoreError(f"{self.path}: is a folder, not a store file; give a file such as "
+                             f"{self.path / 'results.duckdb'}")
         if not self.path.exists():
             if not create:
-                raise StoreError(f"{self.path}: no such store file")
+                raise StoreError(f"{self.path}: no such store file; `int-sim sweep SPEC.yaml --store FILE` writes one")
             if not self.path.parent.is_dir():
                 raise StoreError(f"{self.path}: folder '{self.path.parent}' does not exist")
+        if create:
             with self._open(read_only=False, check=False) as con:
-                con.begin()
-                for statement in _SCHEMA:
-                    con.execute(statement)
-                con.executemany("INSERT INTO meta VALUES (?, ?)",
-                                [("schema_version", SCHEMA_VERSION), ("application", APPLICATION)])
-                con.commit()
+                # Tables are created only in a DuckDB file that has none: a new file, or one left
+                # by a sweep killed while creating it. Another sweep started at the same moment
+                # may have created them while this one waited for the lock; then there is nothing
+                # to do (and _check below vets what is there).
+                tables = con.execute("SELECT count(*) FROM duckdb_tables() "
+                                     "WHERE database_name = current_database()").fetchone()[0]
+                if not tables:
+                    con.begin()
+                    for statement in _SCHEMA:
+                        con.execute(statement)
+                    con.executemany("INSERT INTO meta VALUES (?, ?)",
+                                    [("schema_version", SCHEMA_VERSION), ("application", APPLICATION)])
+                    con.commit()
         with self._open(read_only=True):
             pass  # checks the schema version now, before any simulation runs
 
@@ -158,17 +211,29 @@ class Store:
             if check:
                 self._check(con)
             yield con
+        except duckdb.Error as err:
+            # A file DuckDB opens but cannot read to the end (truncated, overwritten, bad blocks).
+            if _is_damage(str(err)) or isinstance(err, duckdb.InternalException):
+                raise _damaged(self.path, str(err)) from None
+            raise
         finally:
             con.close()
 
     def _check(self, con: duckdb.DuckDBPyConnection) -> None:
         try:
             rows = dict(con.execute("SELECT key, value FROM meta").fetchall())
-        except duckdb.Error:
-            raise StoreError(f"{self.path}: a DuckDB file but not an int-sim store (it has no meta table)") from None
+        except duckdb.CatalogException:
+            raise StoreError(f"{self.path}: a DuckDB file but not an int-sim store (it has no meta table); give a "
+                             "store written by `int-sim sweep`, or a new file name to create one") from None
+        except duckdb.Error as err:
+            if _is_damage(str(err)) or isinstance(err, duckdb.InternalException):
+                raise _damaged(self.path, str(err)) from None
+            raise StoreError(f"{self.path}: a DuckDB file but not an int-sim store (its meta table cannot be read: "
+                             f"{_first_line(str(err))[:160]})") from None
         if rows.get("application") != APPLICATION:
             raise StoreError(f"{self.path}: a DuckDB file but not an int-sim store (meta.application is "
-                             f"{rows.get('application')!r})")
+                             f"{rows.get('application')!r}); give a store written by `int-sim sweep`, or a new "
+                             "file name to create one")
         version = rows.get("schema_version")
         if version != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: store schema version {version}, but this int-sim reads version "

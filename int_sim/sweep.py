@@ -49,6 +49,7 @@ import os
 import re
 import secrets
 import signal
+import sys
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ from . import __version__
 from .experiment import _process_context, simulate_replication
 from .metrics import HEADLINE, METRICS
 from .precision import Decision, PrecisionRule, decide
-from .scenario import Scenario, ScenarioError, field_info, load_scenario, safe_yaml
+from .scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, field_info, load_scenario, safe_yaml
 from .store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -71,6 +72,17 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 MAX_CONFIGURATIONS = 100_000
 MAX_SAMPLES = 100_000
+MAX_TASKS = 1_000_000
+"""Most (configuration, replication) pairs in one sweep: beyond this the task list alone would not
+fit in memory and the run would take years; refused up front, naming the limit."""
+
+
+def check_size(configurations: int, replications: int) -> None:
+    """SweepError if a sweep of this many configurations and replications is beyond :data:`MAX_TASKS`."""
+    if configurations * replications > MAX_TASKS:
+        raise SweepError(f"{configurations:,} configurations x {replications:,} replications = "
+                         f"{configurations * replications:,} replications, more than the {MAX_TASKS:,} a sweep may "
+                         "hold; use fewer levels, samples or replications")
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) with done counting replications stored, including earlier runs."""
@@ -281,15 +293,23 @@ def read_spec_file(path: str | Path) -> dict:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SCENARIO_BYTES + 1)  # at most: /dev/zero must not fill memory
+        if len(raw) > MAX_SCENARIO_BYTES:
+            raise SweepError(f"{path}: more than {MAX_SCENARIO_BYTES:,} bytes; a sweep spec is a few lines of YAML, "
+                             "so this is probably not one")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise SweepError(f"{path}: no such sweep spec file") from None
     except IsADirectoryError:
         raise SweepError(f"{path}: is a directory, not a sweep spec file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SweepError(f"{path}: cannot read the sweep spec ({type(err).__name__}: {err})") from None
+    except UnicodeDecodeError as err:
+        raise SweepError(f"{path}: not a text file (byte {err.start} is not UTF-8); a sweep spec is a YAML text file "
+                         "such as experiments/size_and_reach/spec.yaml") from None
+    except OSError as err:
+        raise SweepError(f"{path}: cannot read the sweep spec ({err.strerror or err})") from None
     try:
-        data = safe_yaml(text)  # no aliases: a "billion laughs" spec would expand without end
+        data = safe_yaml(text)  # bounded aliases: a "billion laughs" spec would expand without end
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -298,6 +318,9 @@ def read_spec_file(path: str | Path) -> dict:
         raise SweepError(f"{path}: YAML nested too deeply") from None
     except ValueError as err:  # an integer of thousands of digits
         raise SweepError(f"{path}: unreadable value in the YAML: {' '.join(str(err).split())[:120]}") from None
+    if data is None:
+        raise SweepError(f"{path}: the sweep spec is empty; it needs name, design, factors, replications and seed "
+                         "(see experiments/size_and_reach/spec.yaml)")
     if not isinstance(data, dict):
         raise SweepError(f"{path}: a sweep spec must be a mapping of keys to values, got {type(data).__name__}")
     return data
@@ -404,6 +427,7 @@ def load_sweep(path: str | Path) -> Sweep:
             except ScenarioError as err:
                 raise SweepError(str(err)) from None
         points = design_points(spec, base)
+        check_size(len(points), spec.planned_replications)
     except SweepError as err:
         message = str(err)
         raise SweepError(message if message.startswith(f"{path}: ") else f"{path}: {message}") from None
@@ -428,9 +452,22 @@ def run_task(scenario: Scenario, seed: int, replication: int) -> dict[str, float
             if value is not None and math.isfinite(float(value))}
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which cancels the sweep cleanly."""
+def _ignore_sigint(parent: int | None = None) -> None:
+    """Workers leave Ctrl-C to the parent, which cancels the sweep cleanly, and die with it.
+
+    A parent killed outright (SIGKILL, the OOM killer) cannot stop its workers, and forked workers
+    hold each other's end of the task pipe open, so they would wait for tasks forever; on Linux the
+    kernel kills them when the parent dies (PR_SET_PDEATHSIG)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # no prctl: the worker lives on as before
+        return
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
 
 
 @dataclass
@@ -483,6 +520,7 @@ def run_sweep(sweep: Sweep, store: Store, workers: int = 0, scheduler: str | Non
     and everything finished stays stored; the exception propagates.
     """
     name = sweep.spec.name
+    check_size(len(sweep.configurations), sweep.spec.planned_replications)  # also after --reps changed it
     done = prepare(sweep, store)
     automatic = sweep.spec.rule is not None
     if automatic:
@@ -522,7 +560,8 @@ def run_sweep(sweep: Sweep, store: Store, workers: int = 0, scheduler: str | Non
 def _run_pool(workers: int, todo, scenarios, seed, finished, store: Store) -> None:
     queue = deque(todo)
     limit = 2 * workers  # enough to keep workers busy; few to cancel on Ctrl-C
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(), initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(), initializer=_ignore_sigint,
+                               initargs=(os.getpid(),))
     running: dict = {}
     try:
         while queue or running:

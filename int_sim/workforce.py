@@ -463,12 +463,14 @@ class Workforce:
             gain = wf.trust_gain_per_contact * (1.0 + 0.5 * team.shared_vision + 0.5 * team.leadership
                                                 + 0.3 * team.joint_training)
             contacts = wf.daily_contacts * (1.0 + 3.0 * self.co_location)
+            # A day's contact closes at most the whole gap to full trust: the levers multiply the
+            # gain by up to 2.3, and a share above 1 would overshoot 1 (and, with fast decay, diverge).
             if self.integrated:  # the same for every pair: a number, not a matrix
-                self._contact_gain = gain * min(contacts / (n - 1), 1.0)
+                self._contact_gain = min(gain * min(contacts / (n - 1), 1.0), 1.0)
             else:
                 per_org = np.maximum(self._same_org[:, filled].sum(axis=1) - 1, 1)
                 contact = np.where(self._same_org, (contacts / per_org)[:, None], 0.0)
-                self._contact_gain = gain * np.minimum(contact, 1.0)
+                self._contact_gain = np.minimum(gain * np.minimum(contact, 1.0), 1.0)
             self._contact_gain_key = key
         floor = 0.1 * team.shared_vision
         t = self.trust
@@ -519,8 +521,9 @@ class Workforce:
         if len(idx) < 2:
             return
         n = self._trust.shape[0]
-        if gain is None:  # the cells of np.ix_(idx, idx), as flat indices, applied when next read
-            self._joint_cells.extend([i * n + j for i in idx for j in idx])
+        if gain is None:  # the cells of np.ix_(idx, idx), as flat indices, applied when next read;
+            # the diagonal is left out, as the update keeps it at exactly 1 (1 + gain * 0)
+            self._joint_cells.extend([i * n + j for i in idx for j in idx if i != j])
             return
         cols = np.array(idx)
         block = (cols[:, None] * n + cols).ravel()
