@@ -11,10 +11,26 @@ Public API (stable names)::
 Defaults are illustrative, not calibrated to any one place: see docs/parameters.md.
 """
 
+from importlib import import_module
+
 __version__ = "0.1.0"
 
-from .experiment import ComparisonResult, ExperimentResult, compare, run_experiment  # noqa: E402
-from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario  # noqa: E402
+_PUBLIC = {"Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+           "parse_scenario": "scenario", "run_experiment": "experiment", "compare": "experiment",
+           "ExperimentResult": "experiment", "ComparisonResult": "experiment"}
+"""The public names and their modules, imported on first use: ``import int_sim`` itself stays
+light, so the command can load the heavy libraries where it can handle a Ctrl-C (launch.py)."""
 
-__all__ = ["__version__", "Scenario", "ScenarioError", "load_scenario", "parse_scenario", "run_experiment",
-           "compare", "ExperimentResult", "ComparisonResult"]
+__all__ = ["__version__", *_PUBLIC]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'int_sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,5 +1,5 @@
 """``python -m int_sim``: the same command as ``int-sim`` (see :mod:`int_sim.cli`)."""
 
-from .cli import main
+from .launch import main
 
 main()

@@ -406,3 +406,26 @@ def test_python_dash_m_bad_input_exit_code(tmp_path):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
+
+
+def test_ctrl_c_while_the_command_loads_exits_130_without_a_traceback(monkeypatch, capsys):
+    """The libraries take a moment to load before the command's own Ctrl-C handling exists."""
+    import types
+
+    from int_sim import launch
+
+    class Loading(types.ModuleType):
+        def __getattr__(self, name):
+            raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "int_sim.cli", Loading("int_sim.cli"))
+    with pytest.raises(SystemExit) as stopped:
+        launch.main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == "interrupted: stopped while starting; nothing was written\n"
+
+
+def test_importing_the_package_loads_no_heavy_library():
+    code = "import sys, int_sim; print(sorted(m for m in ('pandas', 'mesa', 'simpy', 'typer') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
