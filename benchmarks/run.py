@@ -110,8 +110,8 @@ def measure_replication(runs: int) -> dict:
             self._bench_int = normaliser is not None
             super().__init__(scenario, seeds, normaliser=normaliser)
 
-        def run(self):
-            result = super().run()
+        def run_to_end(self):  # what run() and simulate_replication both call
+            result = super().run_to_end()
             log.append((self._bench_int, time.perf_counter() - self._bench_start))
             return result
 

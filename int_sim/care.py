@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from dataclasses import dataclass, field
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 
 import numpy as np
 import simpy
@@ -63,8 +64,27 @@ class CareEnvironment(simpy.Environment):
 
     def __init__(self, initial_time: float = 0):
         super().__init__(initial_time)
+        # The queue is split by day so its heap stays small: ``care_queue`` is a heap of the steps
+        # due in [_care_day, _care_day + 1), and a step due on a later day is appended, unsorted, to
+        # that day's list in ``_care_later`` (its day pushed on the small heap ``_care_later_days``)
+        # and sorted into ``care_queue`` when that day comes. Steps still run in (time, order) order.
         self.care_queue: list = []
+        self._care_day = math.floor(initial_time)
+        self._care_later: dict[int, list] = {}
+        self._care_later_days: list[int] = []
         self._care_order = itertools.count()
+
+    def _schedule(self, entry: tuple) -> None:
+        if entry[0] < self._care_day + 1:
+            heappush(self.care_queue, entry)
+            return
+        day = int(entry[0])
+        later = self._care_later.get(day)
+        if later is None:
+            self._care_later[day] = [entry]
+            heappush(self._care_later_days, day)
+        else:
+            later.append(entry)
 
     def start(self, generator) -> None:
         """Start a care generator now: it runs until its first wait."""
@@ -72,11 +92,11 @@ class CareEnvironment(simpy.Environment):
 
     def wake(self, generator, value) -> None:
         """Resume a waiting care generator with ``value`` now, after the steps already due now."""
-        heappush(self.care_queue, (self._now, next(self._care_order), generator, value))
+        self._schedule((self._now, next(self._care_order), generator, value))
 
     def offer_later(self, pool) -> None:
         """Have ``pool`` offer its free places to its waiting requests after the current step."""
-        heappush(self.care_queue, (self._now, next(self._care_order), pool, _OFFER))
+        self._schedule((self._now, next(self._care_order), pool, _OFFER))
 
     def _advance(self, generator, value) -> None:
         try:
@@ -86,17 +106,36 @@ class CareEnvironment(simpy.Environment):
         if type(wait) is Waiter:
             wait.generator = generator
             if wait.pending:
-                heappush(self.care_queue, (wait.deadline, next(self._care_order), generator, wait))
+                entry = (wait.deadline, next(self._care_order), generator, wait)
             else:  # it got a place as it asked, after any others served in the same offer
-                heappush(self.care_queue, (self._now, next(self._care_order), generator, wait.place))
+                entry = (self._now, next(self._care_order), generator, wait.place)
         else:
-            heappush(self.care_queue, (self._now + wait, next(self._care_order), generator, None))
+            entry = (self._now + wait, next(self._care_order), generator, None)
+        if entry[0] < self._care_day + 1:  # (as _schedule, inlined: this is the hot path)
+            heappush(self.care_queue, entry)
+            return
+        day = int(entry[0])
+        later = self._care_later.get(day)
+        if later is None:
+            self._care_later[day] = [entry]
+            heappush(self._care_later_days, day)
+        else:
+            later.append(entry)
 
     def run_care(self, until: float) -> None:
         """Run the care steps due strictly before ``until``."""
         queue = self.care_queue
         advance = self._advance
-        while queue and queue[0][0] < until:
+        while True:
+            if not queue:  # today's steps are done: sort the next day's in, if it is due
+                days = self._care_later_days
+                if not days or days[0] >= until:
+                    return
+                self._care_day = day = heappop(days)
+                queue = self.care_queue = self._care_later.pop(day)
+                heapify(queue)
+            if queue[0][0] >= until:
+                return
             self._now, _, target, value = heappop(queue)
             if value is _OFFER:
                 target.offer()
@@ -110,16 +149,22 @@ class CareEnvironment(simpy.Environment):
 
     def peek(self) -> float:
         """The time of the next care step or SimPy event."""
-        return min(self.care_queue[0][0], super().peek()) if self.care_queue else super().peek()
+        if self.care_queue:
+            return min(self.care_queue[0][0], super().peek())
+        if self._care_later_days:
+            return min(min(self._care_later[self._care_later_days[0]])[0], super().peek())
+        return super().peek()
 
     def step(self) -> None:
         """Run the care steps due before SimPy's next event, then that event."""
-        if self.care_queue:
+        if self.care_queue or self._care_later_days:
             self.run_care(self._queue[0][0] if self._queue else math.inf)
         super().step()
 
 
 PENDING, CLAIMED, ACTIVE, DONE, LOST, UNMET = range(6)
+_RESIDENT = operator.attrgetter("resident")
+NO_EPISODE, OPEN, KNOWN = 0, 1, 2
 
 
 @dataclass(eq=False, slots=True)
@@ -183,6 +228,8 @@ class CareSystem:
                                + 0.15 * self.co_location)
         self.team_reviews = team.mdt_interval_days is not None
         self.open: dict[int, Episode] = {}
+        # per resident: NO_EPISODE, OPEN (not yet on its way to the team) or KNOWN (on its way or known)
+        self._status = np.full(population.size, NO_EPISODE, dtype=np.int8)
         self.known: list[Episode] = []  # known to the team, awaiting MDT review
         self.last_professional: dict[tuple[int, str], Professional] = {}
         self.totals = CareTotals()
@@ -204,15 +251,35 @@ class CareSystem:
         self._action_days = {role: getattr(scenario.roles, role).action_days for role in ROLES}
         self._max_wait = care.max_wait_days
         self._ordered_needs: dict[tuple[int, str], tuple[str, ...]] = {}
+        # the care stream's uniforms, drawn in blocks: the same numbers in the same order as one
+        # or two at a time (numpy fills a block draw by draw), for less per-call overhead
+        self._uniforms: list[float] = []
+        self._next_uniform = 0
         if self.team_reviews:
             env.process(self._mdt_meetings(team.mdt_interval_days))
+
+    def _uniform(self) -> float:
+        """The care stream's next uniform draw (``self.rng`` is drawn only through this)."""
+        k = self._next_uniform
+        if k == len(self._uniforms):
+            self._uniforms = self.rng.random(1024).tolist()
+            k = 0
+        self._next_uniform = k + 1
+        return self._uniforms[k]
 
     # --- signs and events from the population ----------------------------------------
     def on_signs(self, day: int, residents: np.ndarray) -> None:
         if residents.size == 0:
             return
-        u_seen, u_reach, u_delay, u_wait = self.information_rng.random((4, residents.size)).tolist()
-        for k, resident in enumerate(residents.tolist()):
+        u = self.information_rng.random((4, residents.size))
+        # Most signs come from residents whose open episode needs nothing more (no MDTs, or the
+        # team has heard of it): only the others are visited, in the same order as before.
+        status = self._status[residents]
+        todo = np.flatnonzero(status != KNOWN if self.team_reviews else status == NO_EPISODE)
+        if todo.size == 0:
+            return
+        u_seen, u_reach, u_delay, u_wait = u[:, todo].tolist()
+        for k, resident in enumerate(residents[todo].tolist()):
             episode = self.open.get(resident)
             if episode is None:
                 episode = self._open_episode(resident, day, u_seen[k], u_wait[k])
@@ -240,6 +307,7 @@ class CareSystem:
         episode = Episode(resident=resident, opened=day, seen_by=seen_by, needs=list(ordered),
                           measured=day >= self.warmup_days, state=dict.fromkeys(ordered, PENDING))
         self.open[resident] = episode
+        self._status[resident] = OPEN
         if episode.measured:
             self.totals.episodes.append(episode)
         # services that share a building hear of a sign sooner and decide faster
@@ -254,6 +322,7 @@ class CareSystem:
         if u_reach >= p:
             return
         episode.known_day = -1  # on its way
+        self._status[episode.resident] = KNOWN
         self.env.start(self._arrive(episode, self._information_delay * math.log1p(-u_delay)))
 
     def _arrive(self, episode: Episode, delay: float):
@@ -272,15 +341,18 @@ class CareSystem:
             prepared = 0.8 if any(p.role == "care_navigator" for p in self.workforce.in_post()) else 1.0
             capacity = int(team.mdt_minutes * team.mdt_attendance / (care.minutes_per_case * prepared))
             self.workforce.mdt_meeting(team.mdt_attendance)
-            self.known = [e for e in self.known if not e.closed and not e.reviewed]
-            if not self.known or capacity <= 0:
+            known = self.known = [e for e in self.known if not e.closed and not e.reviewed]
+            if not known or capacity <= 0:
                 continue
-            # highest risk first, first known first among equals (a stable sort, as list.sort)
-            residents = np.array([e.resident for e in self.known])
+            # highest risk first, first known first among equals (a stable sort, as list.sort);
+            # the backlog can be long (hundreds of thousands at a million residents), so the
+            # reordering is done by numpy on an array of the episodes
+            residents = np.fromiter(map(_RESIDENT, known), dtype=np.intp, count=len(known))
             risk = -(1.0 + self.population.excess[residents]) * self.population.weight[residents]
-            known = self.known
-            self.known = [known[k] for k in np.argsort(risk, kind="stable").tolist()]
-            chosen, self.known = self.known[:capacity], self.known[capacity:]
+            cases = np.empty(len(known), dtype=object)
+            cases[:] = known
+            cases = cases[np.argsort(risk, kind="stable")]
+            chosen, self.known = cases[:capacity].tolist(), cases[capacity:].tolist()
             for episode in chosen:
                 self._review(episode, navigators)
 
@@ -336,7 +408,8 @@ class CareSystem:
         trust = self.workforce.role_trust_rows[ROLE_INDEX[source]][ROLE_INDEX[role]]
         factor = self._handoff_co_location * (1.5 - trust) * self._handoff_records
         loss *= self._loss_factor
-        u_delay, u_lost = self.rng.random(2).tolist()
+        u_delay = self._uniform()
+        u_lost = self._uniform()
         if episode.measured:
             self.totals.handoffs += 1
         return -mean_days * factor * math.log1p(-u_delay), u_lost < loss
@@ -371,7 +444,7 @@ class CareSystem:
         length = self._action_days[role]
         organisation = person.organisation.name
         if episode.organisations_seen and organisation not in episode.organisations_seen \
-                and self.rng.random() >= self.record_flow:
+                and self._uniform() >= self.record_flow:
             episode.repeat_assessments += 1
             length *= 1 + self.scenario.care.repeat_assessment_extra
         episode.organisations_seen.add(organisation)
@@ -401,6 +474,7 @@ class CareSystem:
             return
         episode.closed = True
         del self.open[episode.resident]
+        self._status[episode.resident] = NO_EPISODE
         if episode.navigator is not None:
             self.env.start(self._follow_up(episode.navigator))
         done = list(episode.state.values()).count(DONE)

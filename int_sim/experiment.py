@@ -27,8 +27,8 @@ import pandas as pd
 from scipy import stats
 
 from . import __version__
-from .metrics import paired_with_counterfactual
-from .model import STREAMS, NeighbourhoodModel, RunResult
+from .metrics import daily_frame as frame_of_series, paired_with_counterfactual
+from .model import STREAMS, NeighbourhoodModel
 from .precision import PrecisionRule, decide
 from .scenario import Scenario, counterfactual
 
@@ -46,26 +46,44 @@ def replication_seeds(seed: int, replication: int) -> dict[str, np.random.SeedSe
 def simulate_replication(scenarios: dict[str, Scenario], seed: int, replication: int
                          ) -> dict[str, tuple[dict[str, float], pd.DataFrame]]:
     """Run every configuration once on replication ``replication``'s streams, with counterfactuals."""
+    return {name: (metrics, frame_of_series(*series)) for name, (metrics, series) in _replication(scenarios, seed, replication).items()}
+
+
+_Series = tuple[dict[str, np.ndarray], int, int]
+"""A run's daily series before they become a frame: (name -> values, total days, warm-up days)."""
+
+
+def _replication(scenarios: dict[str, Scenario], seed: int, replication: int) -> dict[str, tuple[dict[str, float], _Series]]:
+    """:func:`simulate_replication` before any frame is built: metrics and daily series per configuration
+    (small to send back from a worker; the frames are built where the results are gathered)."""
     seeds = replication_seeds(seed, replication)
-    counterfactual_runs: dict[str, RunResult] = {}
+    counterfactual_runs: dict[str, tuple[dict[str, float], _Series, np.ndarray]] = {}
     out = {}
     for name, scenario in scenarios.items():
         reference = counterfactual(scenario)
         key = reference.model_copy(update={"name": ""}).hash()  # shared whatever the configuration is called
         if key not in counterfactual_runs:
-            counterfactual_runs[key] = NeighbourhoodModel(reference, seeds).run()
+            counterfactual_runs[key] = _run_model(reference, seeds)
         base = counterfactual_runs[key]
         if reference.model_dump(exclude={"name"}) == scenario.model_dump(exclude={"name"}):
             run = base
         else:
-            run = NeighbourhoodModel(scenario, seeds, normaliser=base.normaliser).run()
-        out[name] = (paired_with_counterfactual(run.metrics, base.metrics), run.daily)
+            run = _run_model(scenario, seeds, normaliser=base[2])
+        out[name] = (paired_with_counterfactual(run[0], base[0]), run[1])
     return out
+
+
+def _run_model(scenario: Scenario, seeds: dict[str, np.random.SeedSequence], normaliser: np.ndarray | None = None
+               ) -> tuple[dict[str, float], _Series, np.ndarray]:
+    model = NeighbourhoodModel(scenario, seeds, normaliser=normaliser)
+    metrics = model.run_to_end()
+    recorder = model.recorder
+    return metrics, (recorder.series, recorder.total_days, recorder.warmup_days), model.normaliser
 
 
 def _task(args):
     scenarios, seed, replication = args
-    return replication, simulate_replication(scenarios, seed, replication)
+    return replication, _replication(scenarios, seed, replication)
 
 
 def _process_context():
@@ -86,7 +104,10 @@ def _mapper(workers: int) -> Iterator[Callable]:
         yield map
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
-        yield pool.map
+        def mapper(function, tasks):
+            # many small replications go out in chunks (at least four per worker, for balance)
+            return pool.map(function, tasks, chunksize=max(1, len(tasks) // (4 * workers)))
+        yield mapper
 
 
 def _watched(results: dict[int, dict], metrics: tuple[str, ...]) -> dict:
@@ -142,10 +163,10 @@ def _run_all(scenarios: dict[str, Scenario], replications: int | str, seed: int,
     used = len(results) if decision is None else decision.replications
     rows, daily = [], []
     for r in range(used):
-        for name, (metrics, frame) in results[r].items():
+        for name, (metrics, series) in results[r].items():
             rows.extend((name, r, metric, float(value)) for metric, value in metrics.items()
                         if value is not None and np.isfinite(value))
-            daily.append(frame.assign(configuration=name, replication=r))
+            daily.append(frame_of_series(*series).assign(configuration=name, replication=r))
     long = pd.DataFrame(rows, columns=["configuration", "replication", "metric", "value"])
     daily_frame = pd.concat(daily, ignore_index=True)[["configuration", "replication", "day", "metric", "value"]]
     precision = None if decision is None else decision.as_dict(rule)

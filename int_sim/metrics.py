@@ -168,9 +168,14 @@ class Recorder:
 
     def daily_frame(self) -> pd.DataFrame:
         """Long frame: day (0 = first measured day; negative = warm-up), metric, value."""
-        days = np.arange(self.total_days) - self.warmup_days
-        frames = [pd.DataFrame({"day": days, "metric": name, "value": values}) for name, values in self.series.items()]
-        return pd.concat(frames, ignore_index=True)
+        return daily_frame(self.series, self.total_days, self.warmup_days)
+
+
+def daily_frame(series: dict[str, np.ndarray], total_days: int, warmup_days: int) -> pd.DataFrame:
+    """A run's daily series (:attr:`Recorder.series`) as the long frame of :meth:`Recorder.daily_frame`."""
+    days = np.arange(total_days) - warmup_days
+    frames = [pd.DataFrame({"day": days, "metric": name, "value": values}) for name, values in series.items()]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _episode_metrics(episodes: list, pop) -> dict[str, float]:

@@ -83,6 +83,13 @@ class Population:
         self._any_rate = self.admission_rate + self.crisis_rate
         self._needs_list = [[role for i, role in enumerate(ROLES) if bits >> i & 1] for bits in range(1 << len(ROLES))]
         self._weighted_multiplier: tuple[np.ndarray, np.ndarray] | None = None  # (m, w m) of today, for Z and events
+        # Residents whose excess may be above the sign threshold: those above it at the last
+        # draw_signs, plus those whose excess may have risen since (onsets; plans, which only
+        # lower it, are included anyway). Excess otherwise only decays, so no one else can be
+        # above it, and draw_signs checks these few instead of every resident.
+        self._above = np.empty(0, dtype=np.intp)
+        self._risen: list[np.ndarray] = []
+        self._planned: list[int] = []
 
     # --- initialisation -----------------------------------------------------------------
     def _build_attributes(self, rng: np.random.Generator) -> None:
@@ -167,6 +174,7 @@ class Population:
         if onset.size:
             # u/p is uniform on (0, 1) given onset: one draw gives both onset and jump size
             self.excess[onset] += -self._risk.mean_jump * np.log1p(-u[onset] / p[onset])
+            self._risen.append(onset)
 
     def hazard_multiplier(self, day: int) -> np.ndarray:
         """Dynamic multiplier m_i(t): latent risk, plan effect, zero while in hospital."""
@@ -224,7 +232,18 @@ class Population:
         """Residents showing a warning sign today (seen by some service)."""
         # one draw per resident per day, used or not, keeps the stream aligned across configurations
         u = self._sign_rng.random(self.size)
-        at_risk = np.flatnonzero(self.excess > self._risk.sign_threshold)
+        candidates = self._above
+        if self._planned:
+            self._risen.append(np.array(self._planned, dtype=np.intp))
+            self._planned.clear()
+        if self._risen:  # sorted, without repeats: the order np.flatnonzero gives
+            candidates = np.concatenate([candidates, *self._risen])
+            self._risen.clear()
+            candidates.sort(kind="stable")
+            if candidates.size > 1:
+                candidates = candidates[np.concatenate(([True], candidates[1:] != candidates[:-1]))]
+        at_risk = candidates[self.excess[candidates] > self._risk.sign_threshold]  # = flatnonzero(excess > threshold)
+        self._above = at_risk
         at_risk = at_risk[self.hospital_until[at_risk] < day]
         visible = np.minimum(self.excess[at_risk], 1.0) * self._sign_probability
         return at_risk[u[at_risk] < visible]
@@ -240,6 +259,7 @@ class Population:
         self.protected_until[resident] = day + protection_days
         self.protection[resident] = effect
         self._newly_protected.append(resident)
+        self._planned.append(resident)
 
     def needs_of(self, resident: int) -> list[str]:
         return list(self._needs_list[self.needs[resident]])
