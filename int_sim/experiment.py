@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -97,13 +98,31 @@ Replications = Union[int, Literal["auto"]]
 """A number of replications, or ``"auto"``: as many as a :class:`PrecisionRule` needs."""
 
 
+def die_with_parent(parent: int) -> None:
+    """Arrange for this worker process to be killed when its parent dies (Linux; elsewhere a no-op).
+
+    A parent killed outright (SIGKILL, the OOM killer) cannot stop its workers, and forked workers
+    hold each other's end of the task pipe open, so they would wait for tasks forever; on Linux the
+    kernel kills them when the parent dies (PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # no prctl: the worker lives on as before
+        return
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
+
+
 @contextmanager
 def _mapper(workers: int) -> Iterator[Callable]:
     """``map`` over replication tasks: in this process, or in a pool kept for the whole run."""
     if workers == 1:
         yield map
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(), initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         def mapper(function, tasks):
             # many small replications go out in chunks (at least four per worker, for balance)
             return pool.map(function, tasks, chunksize=max(1, len(tasks) // (4 * workers)))

@@ -49,7 +49,6 @@ import os
 import re
 import secrets
 import signal
-import sys
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -61,7 +60,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import __version__
-from .experiment import _process_context, simulate_replication
+from .experiment import _process_context, die_with_parent, simulate_replication
 from .metrics import HEADLINE, METRICS
 from .precision import Decision, PrecisionRule, decide
 from .scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, field_info, load_scenario, safe_yaml
@@ -453,21 +452,11 @@ def run_task(scenario: Scenario, seed: int, replication: int) -> dict[str, float
 
 
 def _ignore_sigint(parent: int | None = None) -> None:
-    """Workers leave Ctrl-C to the parent, which cancels the sweep cleanly, and die with it.
-
-    A parent killed outright (SIGKILL, the OOM killer) cannot stop its workers, and forked workers
-    hold each other's end of the task pipe open, so they would wait for tasks forever; on Linux the
-    kernel kills them when the parent dies (PR_SET_PDEATHSIG)."""
+    """Workers leave Ctrl-C to the parent, which cancels the sweep cleanly, and die with it
+    (:func:`int_sim.experiment.die_with_parent`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if parent is None or not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # no prctl: the worker lives on as before
-        return
-    if os.getppid() != parent:  # the parent died before the death signal was armed
-        os._exit(1)
+    if parent is not None:
+        die_with_parent(parent)
 
 
 @dataclass

@@ -221,3 +221,20 @@ def test_dask_sweep_stopped_at_random_points_resumes_to_the_uninterrupted_store(
         assert killed, "no worker was killed while it held a task"
         assert 0 < outcome.ran < TOTAL and outcome.already_done + outcome.ran == TOTAL
     assert_equals_reference(store, store_ref)
+
+
+def test_run_killed_with_sigkill_leaves_no_worker_behind():
+    """`int-sim run --workers 2` (the replication pool of run and compare) dies whole, like a sweep."""
+    process = subprocess.Popen([sys.executable, "-m", "int_sim", "run", "scenarios/baseline.yaml", "--reps", "6",
+                                "--workers", "2", "--set", "population.size=3000", "--set", "simulation.days=120"],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while len(children(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        workers = children(process.pid)
+        assert len(workers) >= 2, "the pool did not start"
+    finally:
+        process.kill()
+        process.wait()
+    assert_no_orphans(workers)
