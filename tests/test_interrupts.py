@@ -42,9 +42,17 @@ TOTAL = 12
 """Replications in the standard tiny sweep (4 configurations x 3)."""
 
 
+def _as_from_a_terminal() -> None:
+    """Deliver Ctrl-C to the child, as a terminal does. A shell starts background jobs with SIGINT
+    ignored, and a child inherits that (Python then never installs its KeyboardInterrupt
+    handler), so a suite run in the background would otherwise test nothing about SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_sweep(spec: Path, store: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "int_sim", "sweep", str(spec), "--store", str(store), *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            preexec_fn=_as_from_a_terminal)
 
 
 def done_count(store: Path) -> int:
