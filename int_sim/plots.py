@@ -102,6 +102,13 @@ def _half_width(sd: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> np.n
         return t * np.asarray(sd, dtype=float) / np.sqrt(n)
 
 
+def _nothing_to_show(fig: Figure, ax, message: str) -> Figure:
+    """A figure that says in words why it has no chart, rather than empty axes."""
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    return fig
+
+
 def daily_series(daily: pd.DataFrame, series: str, *, order: Sequence[str] | None = None,
                  smooth_days: int = 0, show_warmup: bool = True, figsize=(8, 4)) -> Figure:
     """Mean daily series across replications per configuration, with a 95% band.
@@ -117,9 +124,7 @@ def daily_series(daily: pd.DataFrame, series: str, *, order: Sequence[str] | Non
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     if data.empty:
-        ax.text(0.5, 0.5, "no data for this series", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _nothing_to_show(fig, ax, "no data for this series")
     data = data.sort_values(["configuration", "replication", "day"])
     if smooth_days and smooth_days > 1:
         data = data.assign(value=data.groupby(["configuration", "replication"])["value"]
@@ -164,9 +169,7 @@ def interval_bars(summary: pd.DataFrame, metrics: Sequence[str], categories: Seq
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     if data.empty or not configs:
-        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _nothing_to_show(fig, ax, "no data")
     x = np.arange(len(metrics))
     width = 0.8 / len(configs)
     for i, name in enumerate(configs):
@@ -225,9 +228,7 @@ def differences_forest(differences: pd.DataFrame, metric: str, *, order: Sequenc
     fig = Figure(figsize=figsize or (8, height), layout="constrained")
     ax = fig.subplots()
     if not configs:
-        ax.text(0.5, 0.5, "no differences to show", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _nothing_to_show(fig, ax, "no differences to show")
     part = data.set_index("configuration").reindex(configs)
     y = np.arange(len(configs))[::-1]
     mean = part["mean_diff"].to_numpy(dtype=float)
@@ -290,9 +291,7 @@ def interval_heatmap(grid: pd.DataFrame, *, x: str, y: str, xlabel: str = "", yl
     ax = fig.subplots()
     data = grid.dropna(subset=["mean"])
     if data.empty:
-        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _nothing_to_show(fig, ax, "no data")
 
     def levels(column: str) -> list:
         values = list(dict.fromkeys(grid[column]))
@@ -350,11 +349,8 @@ def factor_lines(summary: pd.DataFrame, factor: str, metrics: Sequence[str], *, 
     nrows = max(1, -(-len(metrics) // ncols))
     fig = Figure(figsize=figsize or (4.2 * ncols, 3.0 * nrows + 0.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
-    if not metrics:
-        axes[0].text(0.5, 0.5, "no data", ha="center", va="center", transform=axes[0].transAxes)
-        for ax in axes:
-            ax.set_axis_off()
-        return fig
+    if not metrics:  # then there is one panel
+        return _nothing_to_show(fig, axes[0], "no data")
     levels = list(dict.fromkeys(summary[factor]))
     numeric = _is_numeric(levels)
     if numeric:
@@ -410,9 +406,7 @@ def pareto_front(points: pd.DataFrame, *, xlabel: str, ylabel: str, title: str =
     ax = fig.subplots()
     data = points.dropna(subset=["x", "y"]).reset_index(drop=True)
     if data.empty:
-        ax.text(0.5, 0.5, "no configuration has both values", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _nothing_to_show(fig, ax, "no configuration has both values")
     front = non_dominated(data["x"], data["y"])
 
     def errors(column: str) -> np.ndarray:
@@ -467,9 +461,7 @@ def sensitivity_bars(indices: pd.DataFrame, *, xlabel: str = "sensitivity index"
     fig = Figure(figsize=figsize or (8, height), layout="constrained")
     ax = fig.subplots()
     if data.empty:
-        ax.text(0.5, 0.5, "no indices", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
+        return _nothing_to_show(fig, ax, "no indices")
     y = np.arange(len(parameters))
     width = 0.8 / len(names)
     for i, name in enumerate(names):
