@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 pytest.importorskip("streamlit")
+from app_server import streamlit_server  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from int_sim import ScenarioError, parse_scenario  # noqa: E402
@@ -430,39 +431,19 @@ def test_the_real_server_starts_and_draws_every_page_without_an_exception():
     """Start `streamlit run app.py` headless, fetch it over HTTP, and run every page through the
     server's websocket protocol (what a browser does), checking for exception elements."""
     import asyncio
-    import socket
-    import subprocess
-    import sys
-    import time
     import urllib.request
 
     websockets = pytest.importorskip("websockets")
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-                               "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError("the Streamlit server did not start")
-                time.sleep(0.3)
-        with urllib.request.urlopen(f"http://localhost:{port}/", timeout=5) as reply:
+    with streamlit_server(timeout=30) as base:
+        with urllib.request.urlopen(f"{base}/", timeout=5) as reply:
             assert reply.status == 200 and b"<html" in reply.read().lower()
 
         async def draw(url_path: str) -> dict:
             found = {"exceptions": [], "titles": []}
-            async with websockets.connect(f"ws://localhost:{port}/_stcore/stream", subprotocols=["streamlit"],
+            async with websockets.connect(f"{base.replace('http', 'ws', 1)}/_stcore/stream", subprotocols=["streamlit"],
                                           max_size=None) as ws:
                 message = BackMsg()
                 message.rerun_script.query_string = ""
@@ -487,13 +468,6 @@ def test_the_real_server_starts_and_draws_every_page_without_an_exception():
             found = asyncio.run(draw(url_path))
             assert not found["exceptions"], (url_path, found["exceptions"])
             assert found["titles"] == [title], (url_path, found["titles"])
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 # --- reliability (issue 7, item 6): uploads, paths and bounds -----------------------------------
