@@ -91,6 +91,25 @@ def _identity(spec_yaml: str) -> object:
     return data
 
 
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed at the end, rolled back on any exception, Ctrl-C included.
+
+    A Ctrl-C can land just after the commit, when there is nothing left to roll back (the work is
+    stored); the interrupt then goes on as it is, rather than as DuckDB's "no transaction" error.
+    """
+    con.begin()
+    try:
+        yield
+        con.commit()
+    except BaseException:
+        try:
+            con.rollback()
+        except duckdb.TransactionException:
+            pass
+        raise
+
+
 class StoreError(ValueError):
     """The store file cannot be used: not a store, another schema version, a conflicting sweep."""
 
@@ -295,24 +314,17 @@ class Store:
         """
         rows = [(sweep, configuration_id, replication, metric, float(value))
                 for metric, value in metrics.items() if value is not None and math.isfinite(float(value))]
-        with self._open(read_only=False) as con:
-            con.begin()
-            try:
-                if con.execute("SELECT 1 FROM done WHERE sweep = ? AND configuration_id = ? AND replication = ?",
-                               [sweep, configuration_id, replication]).fetchone():
-                    con.rollback()
-                    return False
-                if rows:
-                    frame = pd.DataFrame(rows, columns=["sweep", "configuration_id", "replication", "metric", "value"])
-                    con.register("incoming", frame)
-                    con.execute("INSERT INTO results SELECT sweep, configuration_id::INTEGER, replication::INTEGER, "
-                                "metric, value FROM incoming")
-                    con.unregister("incoming")
-                con.execute("INSERT INTO done VALUES (?, ?, ?)", [sweep, configuration_id, replication])
-                con.commit()
-            except BaseException:
-                con.rollback()
-                raise
+        with self._open(read_only=False) as con, _transaction(con):
+            if con.execute("SELECT 1 FROM done WHERE sweep = ? AND configuration_id = ? AND replication = ?",
+                           [sweep, configuration_id, replication]).fetchone():
+                return False
+            if rows:
+                frame = pd.DataFrame(rows, columns=["sweep", "configuration_id", "replication", "metric", "value"])
+                con.register("incoming", frame)
+                con.execute("INSERT INTO results SELECT sweep, configuration_id::INTEGER, replication::INTEGER, "
+                            "metric, value FROM incoming")
+                con.unregister("incoming")
+            con.execute("INSERT INTO done VALUES (?, ?, ?)", [sweep, configuration_id, replication])
         return True
 
     # --- sensitivity indices -----------------------------------------------------------------
@@ -329,15 +341,10 @@ class Store:
                 for r in indices.itertuples(index=False)]
         with self._open(read_only=False) as con:
             con.execute(_INDICES_TABLE)  # a version-1 file from before the table existed
-            con.begin()
-            try:
+            with _transaction(con):
                 con.execute("DELETE FROM sensitivity_indices WHERE sweep = ? AND method = ?", [sweep, method])
                 if rows:
                     con.executemany("INSERT INTO sensitivity_indices VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-                con.commit()
-            except BaseException:
-                con.rollback()
-                raise
 
     def indices(self, sweep: str | None = None) -> pd.DataFrame:
         """Stored sensitivity indices (columns :data:`INDEX_COLUMNS`), sorted; empty if none."""

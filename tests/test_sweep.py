@@ -305,3 +305,23 @@ def test_bad_replication_settings_exit_2(tmp_path, change, expected):
     result = invoke("sweep", spec, "--store", tmp_path / "s.duckdb")
     assert result.exit_code == 2, result.stderr
     assert expected in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_ctrl_c_just_after_a_commit_stays_a_ctrl_c():
+    """A Ctrl-C landing as DuckDB finishes a commit leaves nothing to roll back; the interrupt must
+    still reach the command (exit 130), not turn into DuckDB's 'no transaction is active' error."""
+    from int_sim.store import _transaction
+
+    class Connection:
+        def begin(self):
+            pass
+
+        def commit(self):
+            raise KeyboardInterrupt  # the commit went through; the signal arrived on the way out
+
+        def rollback(self):
+            raise duckdb.TransactionException("cannot rollback - no transaction is active")
+
+    with pytest.raises(KeyboardInterrupt):
+        with _transaction(Connection()):
+            pass
