@@ -111,16 +111,7 @@ class CareEnvironment(simpy.Environment):
                 entry = (self._now, next(self._care_order), generator, wait.place)
         else:
             entry = (self._now + wait, next(self._care_order), generator, None)
-        if entry[0] < self._care_day + 1:  # (as _schedule, inlined: this is the hot path)
-            heappush(self.care_queue, entry)
-            return
-        day = int(entry[0])
-        later = self._care_later.get(day)
-        if later is None:
-            self._care_later[day] = [entry]
-            heappush(self._care_later_days, day)
-        else:
-            later.append(entry)
+        self._schedule(entry)
 
     def run_care(self, until: float) -> None:
         """Run the care steps due strictly before ``until``."""

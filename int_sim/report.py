@@ -600,3 +600,10 @@ def study_analysis_command(description: str, default_out: str, load, write) -> N
     except StoreError as err:
         sys.exit(f"error: {err}")
     print(f"wrote {write(data, Path(args.out))}")
+
+
+def write_summary(folder: Path, lines: list[str]) -> Path:
+    """Write a study's ``summary.md`` (whole or not at all) and return its path."""
+    report = folder / "summary.md"
+    write_atomically(report, lambda tmp: tmp.write_text("\n".join(lines), encoding="utf-8"))
+    return report

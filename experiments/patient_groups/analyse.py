@@ -19,9 +19,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from int_sim.experiment import t_interval
-from int_sim.files import save_figure, write_atomically
+from int_sim.files import save_figure
 from int_sim.plots import colour
-from int_sim.report import fmt, markdown_table, study_analysis_command
+from int_sim.report import fmt, markdown_table, study_analysis_command, write_summary
 from int_sim.store import Store, StoreError
 
 GROUPS = {"frail": ["frail_mild", "frail_moderate", "frail_severe"], "SMI": ["severe_mental_illness"]}
@@ -93,9 +93,7 @@ def write(effects: pd.DataFrame, folder: Path) -> Path:
     table = effects.assign(interval=[f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in zip(effects.ci_low, effects.ci_high)])
     table = table[["lever", "group", "outcome", "mean_diff", "interval", "n"]]
     lines += [markdown_table(list(table.columns), [[fmt(v) for v in row] for row in table.itertuples(index=False)]), ""]
-    report = folder / "summary.md"
-    write_atomically(report, lambda tmp: tmp.write_text("\n".join(lines), encoding="utf-8"))
-    return report
+    return write_summary(folder, lines)
 
 
 def main() -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from int_sim.experiment import t_interval
-from int_sim.files import save_figure, write_atomically
+from int_sim.files import save_figure
 from int_sim.plots import interval_heatmap
-from int_sim.report import fmt, markdown_table, study_analysis_command
+from int_sim.report import fmt, markdown_table, study_analysis_command, write_summary
 from int_sim.store import Store, StoreError
 
 AVOIDED_PER_100K = "admissions_avoided_per_100k_staff_cost"
@@ -136,9 +136,7 @@ def write(wide: pd.DataFrame, folder: Path) -> Path:
     ranked, statement = best_cells(wide)
     lines += ["## Best configurations (admissions avoided per GBP 100,000 of staff cost)", "", statement, "",
               _frame_table(ranked.head(8)), ""]
-    report = folder / "summary.md"
-    write_atomically(report, lambda tmp: tmp.write_text("\n".join(lines), encoding="utf-8"))
-    return report
+    return write_summary(folder, lines)
 
 
 def main() -> None:
