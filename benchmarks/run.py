@@ -43,7 +43,8 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 SIZES = (10_000, 50_000, 200_000, 1_000_000)
 MILLION = 1_000_000
 SEED = 0
-CORE_FILES = ("model.py", "population.py", "care.py", "workforce.py", "metrics.py", "experiment.py", "scenario.py")
+CORE_FILES = ("model.py", "population.py", "active_residents.py", "keyed_random.py", "care.py", "workforce.py", "metrics.py",
+              "experiment.py", "scenario.py")
 """The files that decide simulation speed; their hash tells whether a change can explain a new figure."""
 
 TARGETS = {

@@ -339,7 +339,7 @@ class CareSystem:
             # the backlog can be long (hundreds of thousands at a million residents), so the
             # reordering is done by numpy on an array of the episodes
             residents = np.fromiter(map(_RESIDENT, known), dtype=np.intp, count=len(known))
-            risk = -(1.0 + self.population.excess[residents]) * self.population.weight[residents]
+            risk = -(1.0 + self.population.excess_of(residents)) * self.population.weight[residents]
             cases = np.empty(len(known), dtype=object)
             cases[:] = known
             cases = cases[np.argsort(risk, kind="stable")]

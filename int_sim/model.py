@@ -117,11 +117,10 @@ class NeighbourhoodModel(mesa.Model):
         """One day: risk, events, signs, then the workforce; care runs on ``env`` between days."""
         day, pop = self.day, self.population
         pop.advance(day)
-        multiplier = pop.hazard_multiplier(day)
-        own = pop.normaliser(multiplier)
+        own = pop.normaliser(day)
         self.normaliser[day] = own
         z = own if self._external_normaliser is None else self._external_normaliser[day]
-        admitted, crisis = pop.draw_events(day, multiplier, z, self.scenario.costs.length_of_stay_days)
+        admitted, crisis = pop.draw_events(day, z, self.scenario.costs.length_of_stay_days)
         self.recorder.record_events(day, admitted, crisis)
         self.care.on_events(day, np.concatenate([admitted, crisis]))
         self.care.on_signs(day, pop.draw_signs(day))

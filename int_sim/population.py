@@ -20,30 +20,48 @@ in hospital) and ``Z_g(t) = sum_g w_i m_i(t) / sum_g w_i``. Summed over the grou
 admissions on any day are exactly ``N_g * admission_rate_g / 365``. ``Z`` is taken from the
 no-INT counterfactual run on the same random numbers, so the counterfactual reproduces the base
 rates for any values a user sets, and an INT that lowers ``m`` lowers admissions below them.
-Crises work the same way with ``crisis_rate``. One uniform draw per resident per day decides
-both (admission if ``u < p_adm``, crisis if ``p_adm <= u < p_adm + p_crisis``).
+Crises work the same way with ``crisis_rate``; one draw decides whether a resident has an event
+and which (admission if ``u < p_adm``, crisis if ``p_adm <= u < p_adm + p_crisis``).
+
+Cost (why a day touches only a few residents). On any day most residents have ``m_i = 1``: no
+excess risk, no plan protecting them, not in hospital. Only the *active* residents, those with
+``m_i != 1`` possible, are kept in a table of their own (:mod:`int_sim.active_residents`), so
+``Z_g`` is ``1 + sum over them of w_i (m_i - 1) / W_g`` and their events are drawn one by one.
+Once a week, excess below ``NEGLIGIBLE_EXCESS`` is cleared and residents back to ``m_i = 1``
+leave the table. Everyone else's events are drawn
+exactly, without touching them all: each group's residents are candidates with probability
+``q_g = rate_g * max_w_g / Z_g`` (a binomial count, then a uniformly random subset), and a
+candidate has the event with probability ``w_i / max_w_g``, so with ``q_g * w_i / max_w_g = p_i``.
+Deterioration onsets are drawn the same way. A day costs O(active residents + events), not
+O(residents): about 1 in 8 residents is active at the baseline's rates.
+
+Random numbers. Onsets and candidates come from sequential streams whose consumption depends
+only on ``Z`` (the counterfactual's, in both runs) and fixed attributes, so two configurations
+draw the same numbers. Who is active depends on the configuration, so their events and every
+warning sign use :class:`~int_sim.keyed_random.KeyedUniforms`: the same number for the same
+resident and day in every configuration.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from .active_residents import ActiveResidents
+from .keyed_random import KeyedUniforms
 from .scenario import GROUPS, ROLES, Scenario
 
 
 AGE_UNDER_65, AGE_65_79, AGE_80_PLUS = 0, 1, 2
 ROLE_INDEX = {role: i for i, role in enumerate(ROLES)}
 
-
-@dataclass
-class DayEvents:
-    """What happened to residents on one day (indices into the population arrays)."""
-
-    admitted: np.ndarray
-    crisis: np.ndarray
-    signs: np.ndarray
+NEGLIGIBLE_EXCESS = 0.01
+"""Excess risk below this (1% of the resident's base hazard) counts as none, so a resident whose
+deterioration has faded leaves the active residents instead of decaying for ever."""
+DENSE_ABOVE = 0.25
+"""A group's daily candidate probability above which its residents are drawn one by one."""
+TIDY_INTERVAL_DAYS = 7
+"""How often negligible excess is cleared and inactive residents leave the active table: weekly
+is cheap, and a resident who stays in it a few days longer has m_i = 1 there too."""
 
 
 class Population:
@@ -64,32 +82,34 @@ class Population:
         self.onset_probability = 1.0 - np.exp(-np.array([r.deterioration_rate for r in group_rates]) / 365.0)
         self.group_size = np.bincount(self.group, minlength=len(GROUPS))
 
-        # dynamic state
-        self.excess = np.zeros(n)
+        # dynamic state: the active residents' excess risk and protection live in their table;
+        # hospital stays and protection are also kept for every resident, for readers
         self.protected_until = np.full(n, -1, dtype=np.int32)
-        self.protection = np.zeros(n)
         self.hospital_until = np.full(n, -1, dtype=np.int32)
-        # the few residents a plan protects or a hospital holds, so a day touches only them
-        self._newly_protected: list[int] = []
-        self._protected = np.empty(0, dtype=np.intp)  # may hold some whose protection has ended
-        self._in_hospital = np.empty(0, dtype=np.intp)  # likewise
+        self._active_multiplier = np.empty(0)  # m_i of the active residents today, by row
         self._risk = pop.risk
         self._decay = 0.5 ** (1.0 / pop.risk.half_life_days)
         self._sign_probability = scenario.care.signs_per_week_at_risk / 7.0
-        self._group_weight_total = np.bincount(self.group, weights=self.weight, minlength=len(GROUPS))
-        # static per-resident look-ups, taken once instead of gathered every day
-        self._group_index = self.group.astype(np.intp)
-        self._onset_p = self.onset_probability[self._group_index]
-        self._any_rate = self.admission_rate + self.crisis_rate
         self._needs_list = [[role for i, role in enumerate(ROLES) if bits >> i & 1] for bits in range(1 << len(ROLES))]
-        self._weighted_multiplier: tuple[np.ndarray, np.ndarray] | None = None  # (m, w m) of today, for Z and events
-        # Residents whose excess may be above the sign threshold: those above it at the last
-        # draw_signs, plus those whose excess may have risen since (onsets; plans, which only
-        # lower it, are included anyway). Excess otherwise only decays, so no one else can be
-        # above it, and draw_signs checks these few instead of every resident.
-        self._above = np.empty(0, dtype=np.intp)
-        self._risen: list[np.ndarray] = []
-        self._planned: list[int] = []
+
+        # static look-ups for drawing by group: residents laid out group after group
+        self._group_index = self.group.astype(np.intp)
+        self._group_weight_total = np.bincount(self.group, weights=self.weight, minlength=len(GROUPS))
+        self._by_group = np.argsort(self._group_index, kind="stable")
+        self._group_ids = np.arange(len(GROUPS))
+        self._group_end = np.cumsum(self.group_size)
+        self._group_start = self._group_end - self.group_size
+        self._max_weight = np.zeros(len(GROUPS))
+        np.maximum.at(self._max_weight, self._group_index, self.weight)
+        self._any_rate = self.admission_rate + self.crisis_rate
+        self._admitted_share = np.divide(self.admission_rate, self._any_rate,
+                                         out=np.zeros(len(GROUPS)), where=self._any_rate > 0)
+        self._relative_weight = self.weight / np.where(self._max_weight > 0, self._max_weight, 1.0)[self._group_index]
+        self._active = ActiveResidents({"weight": self.weight, "group": self._group_index,
+                                        "event_rate": self._any_rate[self._group_index] * self.weight,
+                                        "hospital_until": self.hospital_until, "protected_until": self.protected_until})
+        self._event_uniforms = KeyedUniforms(int(event_rng.bit_generator.random_raw()), n)
+        self._sign_uniforms = KeyedUniforms(int(sign_rng.bit_generator.random_raw()), n)
 
     # --- initialisation -----------------------------------------------------------------
     def _build_attributes(self, rng: np.random.Generator) -> None:
@@ -165,88 +185,93 @@ class Population:
         return weight / group_mean[self.group]
 
     # --- daily dynamics -----------------------------------------------------------------
+    @property
+    def excess(self) -> np.ndarray:
+        """Every resident's excess risk (a new array: for reading, e.g. in tests)."""
+        table = self._active
+        excess = np.zeros(self.size)
+        excess[table.rows("resident")] = table.rows("excess")
+        return excess
+
+    def excess_of(self, residents: np.ndarray) -> np.ndarray:
+        """The excess risk of some residents."""
+        slots = self._active.slot[residents]
+        return np.where(slots >= 0, self._active.excess[np.maximum(slots, 0)], 0.0)
+
     def advance(self, day: int) -> None:
-        """Latent risk: decay of excess, onset of new deterioration episodes."""
-        self.excess *= self._decay
-        u = self._risk_rng.random(self.size)
-        p = self._onset_p
-        onset = np.flatnonzero(u < p)
+        """Latent risk: the active residents' excess decays, new deterioration episodes start."""
+        if day % TIDY_INTERVAL_DAYS == 0:
+            self._tidy(day)
+        table = self._active
+        table.rows("excess")[:] *= self._decay
+        onset = self._group_subset(self._risk_rng, self.onset_probability)
         if onset.size:
-            # u/p is uniform on (0, 1) given onset: one draw gives both onset and jump size
-            self.excess[onset] += -self._risk.mean_jump * np.log1p(-u[onset] / p[onset])
-            self._risen.append(onset)
+            jumps = self._risk_rng.exponential(self._risk.mean_jump, onset.size)
+            rows = table.add(onset)  # first: adding may move the columns
+            table.excess[rows] += jumps
 
-    def hazard_multiplier(self, day: int) -> np.ndarray:
-        """Dynamic multiplier m_i(t): latent risk, plan effect, zero while in hospital."""
-        m = 1.0 + self.excess
-        if self._newly_protected:
-            self._protected = np.concatenate([self._protected, np.array(self._newly_protected, dtype=np.intp)])
-            self._newly_protected.clear()
-        protected = self._protected[self.protected_until[self._protected] >= day]
-        self._protected = protected
-        if protected.size:
-            m[protected] *= 1.0 - self.protection[protected]
-        in_hospital = self._in_hospital[self.hospital_until[self._in_hospital] >= day]
-        self._in_hospital = in_hospital
-        m[in_hospital] = 0.0
-        return m
+    def normaliser(self, day: int) -> np.ndarray:
+        """Z_g(t): each group's weight-averaged dynamic multiplier m_i(t), from the active residents.
 
-    def normaliser(self, multiplier: np.ndarray) -> np.ndarray:
-        """Z_g(t): the weight-averaged dynamic multiplier of each group."""
-        weighted = self.weight * multiplier
-        self._weighted_multiplier = (multiplier, weighted)
-        total = np.bincount(self._group_index, weights=weighted, minlength=len(GROUPS))
-        return total / np.maximum(self._group_weight_total, 1e-300)
+        m_i is latent risk, scaled down by a plan's protection, and 0 while in hospital; it is
+        exactly 1 for everyone else, who therefore add nothing to ``Z_g - 1``.
+        """
+        table = self._active
+        factor = np.where(table.rows("protected_until") >= day, 1.0 - table.rows("protection"), 1.0)
+        factor[table.rows("hospital_until") >= day] = 0.0
+        multiplier = self._active_multiplier = (1.0 + table.rows("excess")) * factor
+        shift = np.bincount(table.rows("group"), weights=table.rows("weight") * (multiplier - 1.0),
+                            minlength=len(GROUPS))
+        total = self._group_weight_total
+        return 1.0 + shift / np.where(total > 0, total, 1.0)
 
-    def draw_events(self, day: int, multiplier: np.ndarray, normaliser: np.ndarray,
-                    length_of_stay: float) -> tuple[np.ndarray, np.ndarray]:
-        """Admissions and crises for the day, normalised by Z (see module docstring)."""
+    def draw_events(self, day: int, normaliser: np.ndarray, length_of_stay: float) -> tuple[np.ndarray, np.ndarray]:
+        """Admissions and crises for the day, normalised by Z (see module docstring).
+
+        Must follow :meth:`normaliser` for the same day (it computes the active residents' m_i).
+        """
         z = np.where(normaliser > 0, normaliser, 1.0)
-        cached = self._weighted_multiplier
-        weighted = cached[1] if cached is not None and cached[0] is multiplier else self.weight * multiplier
-        u = self._event_rng.random(self.size)
-        # Only residents whose u falls below a bound on their p_any can have an event: a generous
-        # bound (the largest group rate, plus a margin far above rounding error) picks them out with
-        # one dense comparison, and the exact probabilities, computed for them alone with the same
-        # elementwise arithmetic as for everyone, decide as before.
-        bound = float(np.max(self._any_rate / z)) * (1.0 + 1e-9)
-        candidates = np.flatnonzero(u < weighted * bound)
-        group = self._group_index[candidates]
-        scaled = weighted[candidates] / z[group]
-        p_admit = self.admission_rate[group] * scaled
-        p_any = p_admit + self.crisis_rate[group] * scaled
-        u = u[candidates]
-        is_admitted = u < p_admit
-        admitted = candidates[is_admitted]
-        crisis = candidates[(u >= p_admit) & (u < p_any)]
+        table = self._active
+        # everyone else: candidates by group, then each with probability w_i / max_w_g
+        bound = self._any_rate * self._max_weight / z  # the group's largest p_i
+        candidates = self._group_subset(self._event_rng, bound)
+        u = self._event_rng.random(candidates.size)
+        # above 1 (only for extreme rates and weights) every resident is a candidate and the
+        # chance carries the rest: p_i is not clipped, as in the calibration's statement
+        chance = self._relative_weight[candidates] * np.maximum(bound, 1.0)[self._group_index[candidates]]
+        usual = (u < chance) & (table.slot[candidates] < 0)
+        ordinary, v_ordinary = candidates[usual], u[usual] / chance[usual]
+        # the active residents: one keyed draw each against their own p_i
+        active = table.rows("resident")
+        p_any = table.rows("event_rate") * self._active_multiplier / z[table.rows("group")]
+        u = self._event_uniforms.draw(day, active)
+        hit = np.flatnonzero(u < p_any)
+        residents = np.concatenate([ordinary, active[hit]])
+        # given an event, v = u / p_any is uniform: it picks admission or crisis, and then sets the
+        # (geometric) length of stay, so the draws never depend on the configuration
+        v = np.concatenate([v_ordinary, u[hit] / p_any[hit]])
+        order = np.argsort(residents)
+        residents, v = residents[order], v[order]
+        share = self._admitted_share[self._group_index[residents]]
+        is_admitted = v < share
+        admitted = residents[is_admitted]
         if admitted.size:
-            # given admission, u / p_admit is uniform: it also sets the (geometric) length of stay, so the
-            # stream's consumption never depends on the configuration (common random numbers hold)
-            v = u[is_admitted] / p_admit[is_admitted]
-            stay = 1 + np.floor(np.log1p(-v) / np.log1p(-1.0 / max(length_of_stay, 1.0 + 1e-9)))
-            self.hospital_until[admitted] = day + stay.astype(np.int32)
-            self._in_hospital = np.concatenate([self._in_hospital, admitted])
-        return admitted, crisis
+            w = v[is_admitted] / share[is_admitted]
+            stay = 1 + np.floor(np.log1p(-w) / np.log1p(-1.0 / max(length_of_stay, 1.0 + 1e-9)))
+            until = day + stay.astype(np.int32)
+            self.hospital_until[admitted] = until
+            rows = table.add(admitted)
+            table.hospital_until[rows] = until
+        return admitted, residents[~is_admitted]
 
     def draw_signs(self, day: int) -> np.ndarray:
-        """Residents showing a warning sign today (seen by some service)."""
-        # one draw per resident per day, used or not, keeps the stream aligned across configurations
-        u = self._sign_rng.random(self.size)
-        candidates = self._above
-        if self._planned:
-            self._risen.append(np.array(self._planned, dtype=np.intp))
-            self._planned.clear()
-        if self._risen:  # sorted, without repeats: the order np.flatnonzero gives
-            candidates = np.concatenate([candidates, *self._risen])
-            self._risen.clear()
-            candidates.sort(kind="stable")
-            if candidates.size > 1:
-                candidates = candidates[np.concatenate(([True], candidates[1:] != candidates[:-1]))]
-        at_risk = candidates[self.excess[candidates] > self._risk.sign_threshold]  # = flatnonzero(excess > threshold)
-        self._above = at_risk
-        at_risk = at_risk[self.hospital_until[at_risk] < day]
-        visible = np.minimum(self.excess[at_risk], 1.0) * self._sign_probability
-        return at_risk[u[at_risk] < visible]
+        """Residents showing a warning sign today (seen by some service), in index order."""
+        table = self._active
+        excess = table.rows("excess")
+        at_risk = np.flatnonzero((excess > self._risk.sign_threshold) & (table.rows("hospital_until") < day))
+        residents = table.resident[at_risk]
+        visible = np.minimum(excess[at_risk], 1.0) * self._sign_probability
+        return np.sort(residents[self._sign_uniforms.draw(day, residents) < visible])
 
     def apply_plan(self, resident: int, day: int, effect: float, resolved_share: float,
                    protection_days: int) -> None:
@@ -255,11 +280,48 @@ class Population:
         ``resolved_share`` is how much of the excess risk the plan clears: all of it for a complete,
         joined-up plan, less when needs were missed or services acted each on their own.
         """
-        self.excess[resident] *= 1.0 - resolved_share
-        self.protected_until[resident] = day + protection_days
-        self.protection[resident] = effect
-        self._newly_protected.append(resident)
-        self._planned.append(resident)
+        table = self._active
+        slot = table.add_one(resident)
+        table.excess[slot] *= 1.0 - resolved_share
+        table.protected_until[slot] = self.protected_until[resident] = day + protection_days
+        table.protection[slot] = effect
+
+    def _tidy(self, day: int) -> None:
+        """Clear negligible excess, and drop the residents whose multiplier is back to exactly 1."""
+        table = self._active
+        excess = table.rows("excess")
+        excess[excess < NEGLIGIBLE_EXCESS] = 0.0
+        table.compact((excess > 0.0) | (table.rows("protected_until") >= day) | (table.rows("hospital_until") >= day))
+
+    def _group_subset(self, rng: np.random.Generator, probability: np.ndarray) -> np.ndarray:
+        """Each resident independently with their group's ``probability`` (capped at 1), unordered.
+
+        Usually a binomial count per group, then that many distinct residents of the group
+        uniformly at random: drawn with replacement, repeats redrawn until all differ (which leaves
+        every subset of that size equally likely). It costs O(residents drawn), not O(residents).
+        A group whose probability is above ``DENSE_ABOVE`` (only with extreme rates) is drawn
+        resident by resident instead, where repeats would take many rounds to redraw.
+        """
+        probability = np.minimum(probability, 1.0)
+        dense = probability > DENSE_ABOVE
+        counts = rng.binomial(self.group_size, np.where(dense, 0.0, probability))
+        chosen = [self._by_group[self._group_start[g]:self._group_end[g]][rng.random(self.group_size[g]) < probability[g]]
+                  for g in np.flatnonzero(dense)]
+        total = int(counts.sum())
+        if total:
+            group = np.repeat(self._group_ids, counts)
+            position = self._group_start[group] + (rng.random(total) * self.group_size[group]).astype(np.intp)
+            position.sort()
+            repeat = np.flatnonzero(position[1:] == position[:-1]) + 1
+            while repeat.size:
+                group = np.searchsorted(self._group_end, position[repeat], side="right")
+                position[repeat] = self._group_start[group] + (rng.random(repeat.size) * self.group_size[group]).astype(np.intp)
+                position.sort()
+                repeat = np.flatnonzero(position[1:] == position[:-1]) + 1
+            chosen.append(self._by_group[position])
+        if not chosen:
+            return np.empty(0, dtype=np.intp)
+        return chosen[0] if len(chosen) == 1 else np.concatenate(chosen)
 
     def needs_of(self, resident: int) -> list[str]:
         return list(self._needs_list[self.needs[resident]])

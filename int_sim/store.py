@@ -110,6 +110,21 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def _ctrl_c_stays_ctrl_c() -> Iterator[None]:
+    """DuckDB turns a Ctrl-C that lands during a query into an error of its own ("Query
+    interrupted", as an InterruptException or a plain RuntimeError); it is raised again as the
+    KeyboardInterrupt it was, so that callers stop as on any other Ctrl-C."""
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None
+    except RuntimeError as err:
+        if "interrupted" in str(err).lower():
+            raise KeyboardInterrupt from None
+        raise
+
+
 class StoreError(ValueError):
     """The store file cannot be used: not a store, another schema version, a conflicting sweep."""
 
@@ -126,6 +141,8 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             # that this process already has open with the default configuration.)
             con.execute("SET enable_external_access = false")
             return con
+        except duckdb.InterruptException:
+            raise
         except duckdb.IOException as err:
             text = str(err)
             if "lock" in text.lower() and time.monotonic() < deadline:
@@ -222,21 +239,24 @@ class Store:
 
     @contextmanager
     def _open(self, read_only: bool, check: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        if self._held is not None:
-            yield self._held
-            return
-        con = _connect(self.path, read_only)
-        try:
-            if check:
-                self._check(con)
-            yield con
-        except duckdb.Error as err:
-            # A file DuckDB opens but cannot read to the end (truncated, overwritten, bad blocks).
-            if _is_damage(str(err)) or isinstance(err, duckdb.InternalException):
-                raise _damaged(self.path, str(err)) from None
-            raise
-        finally:
-            con.close()
+        with _ctrl_c_stays_ctrl_c():
+            if self._held is not None:
+                yield self._held
+                return
+            con = _connect(self.path, read_only)
+            try:
+                if check:
+                    self._check(con)
+                yield con
+            except duckdb.InterruptException:
+                raise
+            except duckdb.Error as err:
+                # A file DuckDB opens but cannot read to the end (truncated, overwritten, bad blocks).
+                if _is_damage(str(err)) or isinstance(err, duckdb.InternalException):
+                    raise _damaged(self.path, str(err)) from None
+                raise
+            finally:
+                con.close()
 
     def _check(self, con: duckdb.DuckDBPyConnection) -> None:
         try:
@@ -244,6 +264,8 @@ class Store:
         except duckdb.CatalogException:
             raise StoreError(f"{self.path}: a DuckDB file but not an int-sim store (it has no meta table); give a "
                              "store written by `int-sim sweep`, or a new file name to create one") from None
+        except duckdb.InterruptException:
+            raise
         except duckdb.Error as err:
             if _is_damage(str(err)) or isinstance(err, duckdb.InternalException):
                 raise _damaged(self.path, str(err)) from None

@@ -246,3 +246,29 @@ def test_run_killed_with_sigkill_leaves_no_worker_behind():
         process.kill()
         process.wait()
     assert_no_orphans(workers)
+
+
+# --- a Ctrl-C that DuckDB reports as its own error ----------------------------------------------
+
+@pytest.mark.parametrize("error", [duckdb.InterruptException("Query interrupted"), RuntimeError("Query interrupted")],
+                         ids=["InterruptException", "RuntimeError"])
+@pytest.mark.parametrize("held", [False, True], ids=["own connection", "held session"])
+def test_a_ctrl_c_during_a_query_stays_a_ctrl_c(tmp_path, monkeypatch, error, held):
+    """DuckDB raises its own error when Ctrl-C lands inside a query; the store raises it as the
+    KeyboardInterrupt it was, so the CLI exits 130 with its resume line, not as an internal error."""
+    store = Store(tmp_path / "store.duckdb", create=True)
+
+    class Interrupted:
+        """A connection (or a schema check) whose query is interrupted."""
+
+        def __call__(self, *args, **kwargs):
+            raise error
+
+        execute = __call__
+
+    if held:  # a connection held across calls (Store.session) does not go through _connect
+        monkeypatch.setattr(store, "_held", Interrupted())
+    else:
+        monkeypatch.setattr(Store, "_check", Interrupted())
+    with pytest.raises(KeyboardInterrupt):
+        store.done("any")

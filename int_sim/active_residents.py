@@ -1,0 +1,81 @@
+"""The active residents: those whose hazard multiplier may differ from 1, as contiguous columns.
+
+Why a table of its own: on any day about one resident in eight has excess risk, a plan
+protecting them or a hospital stay, and everything the population does daily beyond drawing
+events for the rest concerns only them. Keeping their state in contiguous columns (rather than
+gathering it by index from population-length arrays) makes each daily operation a short
+contiguous numpy operation: gathers from scattered positions cost as much as a pass over the
+whole population.
+
+A resident keeps their row (``slot``) until :meth:`ActiveResidents.compact` drops the rows
+of residents who have become inactive again. Rows are in the order residents became active.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ActiveResidents:
+    """Rows for active residents: their own state (excess risk, a plan's protection) and, copied
+    from population-length arrays when they are added, the other columns the daily arithmetic
+    needs (weight, group, event rate, and the hospital and protection end days, which the
+    population then writes in both places)."""
+
+    _INITIAL_CAPACITY = 1024
+
+    def __init__(self, copied: dict[str, np.ndarray]):
+        self._copied = copied
+        self.slot = np.full(next(iter(copied.values())).size, -1, dtype=np.intp)  # row of each resident, -1 if inactive
+        self.count = 0
+        self._columns: dict[str, np.ndarray] = {}
+        self._allocate(self._INITIAL_CAPACITY)
+
+    def _allocate(self, capacity: int) -> None:
+        old, n = self._columns, self.count
+        self._columns = {"resident": np.empty(capacity, dtype=np.intp), "excess": np.zeros(capacity),
+                         "protection": np.zeros(capacity)}
+        self._columns.update({name: np.empty(capacity, dtype=values.dtype) for name, values in self._copied.items()})
+        for name, column in old.items():
+            self._columns[name][:n] = column[:n]
+        for name, column in self._columns.items():
+            setattr(self, name, column)
+
+    def rows(self, name: str) -> np.ndarray:
+        """The used part of a column (a view: writing to it writes the table)."""
+        return self._columns[name][:self.count]
+
+    def add(self, residents: np.ndarray) -> np.ndarray:
+        """Make ``residents`` (distinct) active if they are not, and return their rows."""
+        slots = self.slot[residents]
+        new = residents[slots < 0]
+        if new.size == 0:
+            return slots
+        start, end = self.count, self.count + new.size
+        if end > self.resident.size:
+            self._allocate(max(2 * self.resident.size, end))
+        self.slot[new] = np.arange(start, end)
+        self.resident[start:end] = new
+        self.excess[start:end] = 0.0
+        self.protection[start:end] = 0.0
+        for name, values in self._copied.items():
+            self._columns[name][start:end] = values[new]
+        self.count = end
+        return self.slot[residents]
+
+    def add_one(self, resident: int) -> int:
+        """The row of one resident, made active if they are not (for plans, one at a time)."""
+        slot = int(self.slot[resident])
+        if slot < 0:
+            slot = int(self.add(np.array([resident], dtype=np.intp))[0])
+        return slot
+
+    def compact(self, keep: np.ndarray) -> None:
+        """Keep only the rows where ``keep`` (a mask over the used rows) is true, in order."""
+        n = self.count
+        self.slot[self.resident[:n][~keep]] = -1
+        kept = np.flatnonzero(keep)
+        for column in self._columns.values():
+            column[:kept.size] = column[kept]
+        self.count = kept.size
+        self.slot[self.resident[:kept.size]] = np.arange(kept.size)
