@@ -32,6 +32,7 @@ import itertools
 import math
 import operator
 from dataclasses import dataclass, field
+from functools import partial
 from heapq import heapify, heappop, heappush
 
 import numpy as np
@@ -44,8 +45,8 @@ from .workforce import Place, Professional, Waiter, Workforce
 ROLE_INDEX = {role: i for i, role in enumerate(ROLES)}
 
 
-_OFFER = object()
-"""Queue value meaning: the entry's pool offers its free places to its waiting requests."""
+_CALL = object()
+"""Queue value meaning: the entry's target is a plain function, called with no arguments."""
 
 
 class CareEnvironment(simpy.Environment):
@@ -55,11 +56,12 @@ class CareEnvironment(simpy.Environment):
     ``run``, ``step`` and ``now`` behave as SimPy's. Care episodes are generators written like
     SimPy processes, but they yield a delay in days, or a :class:`~int_sim.workforce.Waiter` for
     a caseload place, instead of SimPy events, and wait on this environment's own heap of
-    ``(time, order, generator, value)``. Before SimPy processes its next event, every care step
-    due strictly before that event's time runs, in time order and first scheduled first among
-    equal times, with ``now`` set to the step's time. That is the order SimPy gave the same steps
-    as processes; the queue only drops the SimPy events (process start-up, timeouts, store
-    requests and puts, the "place or deadline" condition) that cost most of a run.
+    ``(time, order, generator, value)``; an entry can also hold a plain function to call
+    (``value`` is ``_CALL``). Before SimPy processes its next event, every care step due strictly
+    before that event's time runs, in time order and first scheduled first among equal times,
+    with ``now`` set to the step's time. That is the order SimPy gave the same steps as
+    processes; the queue only drops the SimPy events (process start-up, timeouts, store requests
+    and puts, the "place or deadline" condition) that cost most of a run.
     """
 
     def __init__(self, initial_time: float = 0):
@@ -74,6 +76,11 @@ class CareEnvironment(simpy.Environment):
         self._care_later_days: list[int] = []
         self._care_order = itertools.count()
 
+    # SimPy's ``now`` returns ``_now`` from a Python function; the same read through a C getter
+    # costs a third as much, and care steps, hand-offs and caseload places read it several times
+    # per action
+    now = property(operator.attrgetter("_now"), doc="The current simulation time.")
+
     def _schedule(self, entry: tuple) -> None:
         if entry[0] < self._care_day + 1:
             heappush(self.care_queue, entry)
@@ -86,9 +93,13 @@ class CareEnvironment(simpy.Environment):
         else:
             later.append(entry)
 
-    def start(self, generator) -> None:
-        """Start a care generator now: it runs until its first wait."""
-        self._advance(generator, None)
+    def after(self, delay: float, generator) -> None:
+        """Start a care generator (not yet started) ``delay`` days from now: its first step runs then."""
+        self._schedule((self._now + delay, next(self._care_order), generator, None))
+
+    def call_after(self, delay: float, function) -> None:
+        """Call ``function()`` ``delay`` days from now, as a care step."""
+        self._schedule((self._now + delay, next(self._care_order), function, _CALL))
 
     def wake(self, generator, value) -> None:
         """Resume a waiting care generator with ``value`` now, after the steps already due now."""
@@ -96,47 +107,62 @@ class CareEnvironment(simpy.Environment):
 
     def offer_later(self, pool) -> None:
         """Have ``pool`` offer its free places to its waiting requests after the current step."""
-        self._schedule((self._now, next(self._care_order), pool, _OFFER))
-
-    def _advance(self, generator, value) -> None:
-        try:
-            wait = generator.send(value)
-        except StopIteration:
-            return
-        if type(wait) is Waiter:
-            wait.generator = generator
-            if wait.pending:
-                entry = (wait.deadline, next(self._care_order), generator, wait)
-            else:  # it got a place as it asked, after any others served in the same offer
-                entry = (self._now, next(self._care_order), generator, wait.place)
-        else:
-            entry = (self._now + wait, next(self._care_order), generator, None)
-        self._schedule(entry)
+        self._schedule((self._now, next(self._care_order), pool.offer, _CALL))
 
     def run_care(self, until: float) -> None:
-        """Run the care steps due strictly before ``until``."""
+        """Run the care steps due strictly before ``until``.
+
+        When a generator's next step is due before every step still queued (and before ``until``
+        and the end of the queued day), it is the very next step the queue would give, so it runs
+        at once, skipping the heap: most often an action that got its caseload place as it asked
+        (due now, while other steps queued now come from the same offer and go first). A step due
+        at the same time as a queued one waits behind it, as a later order does. The order of
+        steps is therefore the queue's, unchanged.
+        """
         queue = self.care_queue
-        advance = self._advance
+        order = self._care_order
+        schedule = self._schedule
+        day_end = self._care_day + 1
         while True:
             if not queue:  # today's steps are done: sort the next day's in, if it is due
                 days = self._care_later_days
                 if not days or days[0] >= until:
                     return
                 self._care_day = day = heappop(days)
+                day_end = day + 1
                 queue = self.care_queue = self._care_later.pop(day)
                 heapify(queue)
             if queue[0][0] >= until:
                 return
-            self._now, _, target, value = heappop(queue)
-            if value is _OFFER:
-                target.offer()
+            now, _, target, value = heappop(queue)
+            self._now = now
+            if value is _CALL:
+                target()
                 continue
+            generator = target
             if type(value) is Waiter:  # the deadline of a request for a place
                 if not value.pending:
                     continue  # it got a place in time
                 value.pool.give_up(value)
                 value = None
-            advance(target, value)
+            while True:  # run the generator to its next wait, and on while that is due next
+                try:
+                    wait = generator.send(value)
+                except StopIteration:
+                    break
+                if type(wait) is Waiter:
+                    if wait.pending:
+                        wait.generator = generator
+                        schedule((wait.deadline, next(order), generator, wait))
+                        break
+                    due, value = now, wait.place  # it got a place as it asked, after any others served in the same offer
+                else:
+                    due, value = now + wait, None
+                if due < until and due < (queue[0][0] if queue else day_end):
+                    self._now = now = due
+                    continue
+                schedule((due, next(order), generator, value))
+                break
 
     def peek(self) -> float:
         """The time of the next care step or SimPy event."""
@@ -153,7 +179,8 @@ class CareEnvironment(simpy.Environment):
         super().step()
 
 
-PENDING, CLAIMED, ACTIVE, DONE, LOST, UNMET = range(6)
+DONE, LOST, UNMET = range(3)
+"""What became of a need's action."""
 _RESIDENT = operator.attrgetter("resident")
 NO_EPISODE, OPEN, KNOWN = 0, 1, 2
 
@@ -165,9 +192,11 @@ class Episode:
     resident: int
     opened: int
     seen_by: str
-    needs: list[str]
+    needs: tuple[str, ...]  # in the order usual care takes them: the service that saw the sign first
     measured: bool
-    state: dict[str, int] = field(default_factory=dict)
+    pending: set[str]  # needs no route has taken up yet (usual care, or the team after review)
+    outstanding: int  # needs without an outcome (DONE, LOST or UNMET) yet: the episode ends at 0
+    actions_done: int = 0
     known_day: int | None = None
     reviewed: bool = False
     first_action_day: float | None = None
@@ -177,12 +206,6 @@ class Episode:
     organisations_seen: set[str] = field(default_factory=set)
     repeat_assessments: int = 0
     closed: bool = False
-
-    def resolved(self) -> bool:
-        for s in self.state.values():
-            if s < DONE:  # PENDING, CLAIMED or ACTIVE
-                return False
-        return True
 
 
 @dataclass
@@ -241,22 +264,23 @@ class CareSystem:
         self._loss_factor = (1 - 0.5 * team.role_clarity) * (1 - 0.3 * self.co_location)
         self._action_days = {role: getattr(scenario.roles, role).action_days for role in ROLES}
         self._max_wait = care.max_wait_days
+        self._referral_days, self._referral_loss = care.referral_days, care.referral_loss
+        self._team_handoff_days = care.team_handoff_days
+        self._repeat_extra = care.repeat_assessment_extra
+        self._follow_up_days = scenario.roles.care_navigator.action_days
+        # a completed plan's quality: joined up (by review) and adherence (with a navigator)
+        self._joined_up = {True: 1.0 if self._gp_in_mdt else care.no_gp_effect, False: care.single_service_effect}
+        self._adherence = {navigated: min(1.0, 0.85 + 0.1 * team.patient_involvement + (0.1 if navigated else 0.0))
+                           for navigated in (False, True)}
+        self._intervention_effect, self._protection_days = care.intervention_effect, care.protection_days
         self._ordered_needs: dict[tuple[int, str], tuple[str, ...]] = {}
-        # the care stream's uniforms, drawn in blocks: the same numbers in the same order as one
-        # or two at a time (numpy fills a block draw by draw), for less per-call overhead
-        self._uniforms: list[float] = []
-        self._next_uniform = 0
+        # The care stream's uniforms, ``next(self._uniforms)`` one at a time (``self.rng`` is drawn
+        # only through this). They are drawn in blocks of 1,024 as each runs out: the same numbers
+        # in the same order as one or two at a time (numpy fills a block draw by draw), for less
+        # per-draw overhead.
+        self._uniforms = itertools.chain.from_iterable(iter(lambda: rng.random(1024).tolist(), None))
         if self.team_reviews:
             env.process(self._mdt_meetings(team.mdt_interval_days))
-
-    def _uniform(self) -> float:
-        """The care stream's next uniform draw (``self.rng`` is drawn only through this)."""
-        k = self._next_uniform
-        if k == len(self._uniforms):
-            self._uniforms = self.rng.random(1024).tolist()
-            k = 0
-        self._next_uniform = k + 1
-        return self._uniforms[k]
 
     # --- signs and events from the population ----------------------------------------
     def on_signs(self, day: int, residents: np.ndarray) -> None:
@@ -270,10 +294,12 @@ class CareSystem:
         if todo.size == 0:
             return
         u_seen, u_reach, u_delay, u_wait = u[:, todo].tolist()
-        for k, resident in enumerate(residents[todo].tolist()):
+        residents = residents[todo]
+        needs = self.population.needs[residents].tolist()  # bitmasks, gathered at once for new episodes
+        for k, resident in enumerate(residents.tolist()):
             episode = self.open.get(resident)
             if episode is None:
-                episode = self._open_episode(resident, day, u_seen[k], u_wait[k])
+                episode = self._open_episode(resident, needs[k], day, u_seen[k], u_wait[k])
             if self.team_reviews and episode.known_day is None:
                 self._maybe_reach_team(episode, u_reach[k], u_delay[k])
 
@@ -284,8 +310,8 @@ class CareSystem:
             if episode is not None and episode.first_action_day is None:
                 episode.crisis_before_action = True
 
-    def _open_episode(self, resident: int, day: int, u: float, u_wait: float) -> Episode:
-        bits = int(self.population.needs[resident])
+    def _open_episode(self, resident: int, bits: int, day: int, u: float, u_wait: float) -> Episode:
+        """A new episode for a resident whose needs are the bitmask ``bits``; usual care starts after a wait."""
         needs = self.population.needs_list(bits)
         gp_first = self._gp_first
         if u < gp_first:
@@ -295,15 +321,13 @@ class CareSystem:
         ordered = self._ordered_needs.get((bits, seen_by))
         if ordered is None:  # the seeing service acts first
             ordered = self._ordered_needs[bits, seen_by] = tuple(sorted(needs, key=lambda role: role != seen_by))
-        episode = Episode(resident=resident, opened=day, seen_by=seen_by, needs=list(ordered),
-                          measured=day >= self.warmup_days, state=dict.fromkeys(ordered, PENDING))
+        episode = Episode(resident, day, seen_by, ordered, day >= self.warmup_days, set(ordered), len(ordered))
         self.open[resident] = episode
         self._status[resident] = OPEN
         if episode.measured:
             self.totals.episodes.append(episode)
         # services that share a building hear of a sign sooner and decide faster
-        wait = self._usual_wait_scale * math.log1p(-u_wait)
-        self.env.start(self._usual_care(episode, wait))
+        self.env.after(self._usual_wait_scale * math.log1p(-u_wait), self._usual_care(episode))
         return episode
 
     # --- information flow to the team ------------------------------------------------
@@ -314,10 +338,10 @@ class CareSystem:
             return
         episode.known_day = -1  # on its way
         self._status[episode.resident] = KNOWN
-        self.env.start(self._arrive(episode, self._information_delay * math.log1p(-u_delay)))
+        self.env.call_after(self._information_delay * math.log1p(-u_delay), partial(self._arrive, episode))
 
-    def _arrive(self, episode: Episode, delay: float):
-        yield delay
+    def _arrive(self, episode: Episode) -> None:
+        """The sign reaches the team: the episode awaits MDT review, unless it has ended meanwhile."""
         episode.known_day = int(self.env.now)
         if not episode.closed:
             self.known.append(episode)
@@ -348,6 +372,7 @@ class CareSystem:
                 self._review(episode, navigators)
 
     def _review(self, episode: Episode, navigators) -> None:
+        """A joint plan: every need no route has taken up starts together, after an in-team hand-off."""
         episode.reviewed = True
         if episode.measured:
             self.totals.reviewed += 1
@@ -355,41 +380,41 @@ class CareSystem:
         if place is not None:
             place.professional.busy += 1
             episode.navigator = place
+        loss = self._referral_loss * 0.3 * (0.3 if episode.navigator else 1.0)
+        pending = episode.pending
         for role in episode.needs:
-            if episode.state[role] == PENDING:
-                episode.state[role] = CLAIMED
-                self.env.start(self._joint_action(episode, role))
+            if role in pending:
+                pending.remove(role)
+                delay, lost = self._handoff(episode, role, self._team_handoff_days, loss)
+                self.env.after(delay, self._joint_action(episode, role, lost))
 
     # --- the two routes ------------------------------------------------------------------
-    def _usual_care(self, episode: Episode, wait: float):
-        care = self.scenario.care
-        yield wait
+    def _usual_care(self, episode: Episode):
+        """Each service acts in turn, after a referral unless it saw the sign; started after the wait to decide."""
+        pending = episode.pending
         first = True
         for role in episode.needs:
-            if episode.state[role] != PENDING:
+            if role not in pending:
                 continue
             if not (first and role == episode.seen_by):  # anyone but the service that saw the sign needs a referral
-                delay, lost = self._handoff(episode, role, care.referral_days, care.referral_loss)
+                delay, lost = self._handoff(episode, role, self._referral_days, self._referral_loss)
                 yield delay
-                if episode.state[role] != PENDING:
+                if role not in pending:
                     continue  # the team took it over meanwhile
                 if lost:
+                    pending.remove(role)
                     self._mark(episode, role, LOST)
                     continue
-            episode.state[role] = ACTIVE
+            pending.remove(role)
             first = False
             yield from self._act(episode, role)
         self._finish_if_resolved(episode)
 
-    def _joint_action(self, episode: Episode, role: str):
-        care = self.scenario.care
-        loss = care.referral_loss * 0.3 * (0.3 if episode.navigator else 1.0)
-        delay, lost = self._handoff(episode, role, care.team_handoff_days, loss)
-        yield delay
+    def _joint_action(self, episode: Episode, role: str, lost: bool):
+        """A reviewed plan's action, started once its in-team hand-off (lost on the way if ``lost``) is over."""
         if lost:
             self._mark(episode, role, LOST)
         else:
-            episode.state[role] = ACTIVE
             yield from self._act(episode, role)
         self._finish_if_resolved(episode)
 
@@ -399,8 +424,8 @@ class CareSystem:
         trust = self.workforce.role_trust_rows[ROLE_INDEX[source]][ROLE_INDEX[role]]
         factor = self._handoff_co_location * (1.5 - trust) * self._handoff_records
         loss *= self._loss_factor
-        u_delay = self._uniform()
-        u_lost = self._uniform()
+        u_delay = next(self._uniforms)
+        u_lost = next(self._uniforms)
         if episode.measured:
             self.totals.handoffs += 1
         return -mean_days * factor * math.log1p(-u_delay), u_lost < loss
@@ -411,7 +436,8 @@ class CareSystem:
             self._mark(episode, role, UNMET)
             return
         pool = self.workforce.pools[role]
-        previous = self.last_professional.get((episode.resident, role))
+        key = (episode.resident, role)
+        previous = self.last_professional.get(key)
         # the same professional as last time if they have a place free now, otherwise anyone
         if previous is not None and previous.in_post and previous.free:
             who = previous
@@ -431,56 +457,53 @@ class CareSystem:
         if episode.measured and previous is not None and previous.in_post:
             self.totals.continuity_opportunities += 1
             self.totals.continuity_kept += person is previous
-        self.last_professional[(episode.resident, role)] = person
+        self.last_professional[key] = person
         length = self._action_days[role]
         organisation = person.organisation.name
         if episode.organisations_seen and organisation not in episode.organisations_seen \
-                and self._uniform() >= self.record_flow:
+                and next(self._uniforms) >= self.record_flow:
             episode.repeat_assessments += 1
-            length *= 1 + self.scenario.care.repeat_assessment_extra
+            length *= 1 + self._repeat_extra
         episode.organisations_seen.add(organisation)
         episode.professionals.append(person)
         yield length * self.workforce.slowdown(person, int(now))
         self.workforce.release(place)
         self._mark(episode, role, DONE)
 
-    def _follow_up(self, place: Place):
-        """The navigator checks the plan holds for a while before letting the case go."""
-        yield self.scenario.roles.care_navigator.action_days
+    def _follow_up(self, place: Place) -> None:
+        """The navigator has checked the plan holds for a while (``_follow_up_days``) and lets the case go."""
         self.workforce.release(place)
 
-    def _mark(self, episode: Episode, role: str, state: int) -> None:
-        episode.state[role] = state
+    def _mark(self, episode: Episode, role: str, outcome: int) -> None:
+        """Record the outcome of a need's action."""
+        episode.outstanding -= 1
+        if outcome == DONE:
+            episode.actions_done += 1
         if not episode.measured:
             return
-        if state == DONE:
+        if outcome == DONE:
             self.totals.actions_done[role] += 1
-        elif state == LOST:
+        elif outcome == LOST:
             self.totals.actions_lost += 1
-        elif state == UNMET:
+        elif outcome == UNMET:
             self.totals.actions_unmet += 1
 
     def _finish_if_resolved(self, episode: Episode) -> None:
-        if episode.closed or not episode.resolved():
+        """Once every need has an outcome, close the episode and apply the plan's effect."""
+        if episode.closed or episode.outstanding:
             return
         episode.closed = True
         del self.open[episode.resident]
         self._status[episode.resident] = NO_EPISODE
         if episode.navigator is not None:
-            self.env.start(self._follow_up(episode.navigator))
-        done = list(episode.state.values()).count(DONE)
+            self.env.call_after(self._follow_up_days, partial(self._follow_up, episode.navigator))
+        done = episode.actions_done
         if done == 0:
             return
-        team = self.scenario.team
-        if episode.reviewed:
-            joined_up = 1.0 if (team.gp_in_mdt and self._establishment["gp"] > 0) else self.scenario.care.no_gp_effect
-        else:
-            joined_up = self.scenario.care.single_service_effect
-        adherence = min(1.0, 0.85 + 0.1 * team.patient_involvement + (0.1 if episode.navigator else 0.0))
-        quality = joined_up * adherence * done / len(episode.needs)
-        day = int(self.env.now)
-        self.population.apply_plan(episode.resident, day, self.scenario.care.intervention_effect * quality,
-                                   quality, self.scenario.care.protection_days)
+        quality = (self._joined_up[episode.reviewed] * self._adherence[episode.navigator is not None]
+                   * done / len(episode.needs))
+        self.population.apply_plan(episode.resident, int(self.env.now), self._intervention_effect * quality,
+                                   quality, self._protection_days)
         self.workforce.joint_work(episode.professionals)
         if episode.measured:
             t = self.totals
