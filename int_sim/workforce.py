@@ -15,8 +15,12 @@ more coordination: the two together give an interior optimum (tests/test_team_mo
 
 from __future__ import annotations
 
+import operator
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property, reduce
+from itertools import groupby
+from typing import NamedTuple
 
 import mesa
 import numpy as np
@@ -170,11 +174,25 @@ class CaseloadPool:
         return place
 
     def withdraw(self, person: "Professional") -> "list[Place]":
-        """Take all of ``person``'s free places out of the pool (absence or leaving)."""
-        mine = [place for place in self.items if place.professional is person]
-        if mine:
-            self.items[:] = [place for place in self.items if place.professional is not person]
-        person.free = 0
+        """Take all of ``person``'s free places out of the pool (absence or leaving), longest-free
+        first.
+
+        A large team's pool holds thousands of places, so the search is done in C (``list.index``
+        on the places' holders) and stops at the last of ``person.free`` places; someone with no
+        place free costs nothing.
+        """
+        count, person.free = person.free, 0
+        if not count:
+            return []
+        items = self.items
+        holders = list(map(_HOLDER, items))
+        at, k = [], -1
+        for _ in range(count):
+            k = holders.index(person, k + 1)
+            at.append(k)
+        mine = [items[k] for k in at]
+        for k in reversed(at):
+            del items[k]
         return mine
 
     def give_up(self, waiter: Waiter) -> None:
@@ -188,6 +206,9 @@ class Place:
     """One caseload place of a professional: the token an action holds while it runs."""
 
     professional: Professional
+
+
+_HOLDER = operator.attrgetter("professional")
 
 
 @dataclass
@@ -207,6 +228,93 @@ class WorkforceTotals:
     by_role_open: dict = field(default_factory=lambda: {r: 0.0 for r in ROLES})
 
 
+class RoleRun(NamedTuple):
+    """The people in post of one role: positions ``start:stop`` in :attr:`Staffing.people`."""
+
+    role: str
+    index: int  # in ROLES
+    start: int
+    stop: int
+    places: int  # their caseload places
+    members: list[tuple[Professional, int]]  # (person, post index)
+
+
+class Staffing:
+    """Who is in post, in post order, and what the daily update needs to know about them.
+
+    Built when first needed after someone joins or leaves (see :attr:`Workforce.staffing`), not
+    every day from the posts: at a million residents there are about 840 posts, and changes come
+    a few times a day at most.
+    """
+
+    def __init__(self, posts: list[Post], daily_cost_rate: dict[str, float]):
+        self.people = [p.occupant for p in posts if p.occupant is not None]
+        self.post_indices = [p.index for p in posts if p.occupant is not None]
+        self.posts = np.array(self.post_indices, dtype=np.intp)
+        self.vacant = [p for p in posts if p.occupant is None]
+        self.places = sum(p.caseload for p in self.people)
+        self.daily_cost = [daily_cost_rate[p.role] * p.wte for p in self.people]
+        # posts are created role by role, so each role's people are one run of positions
+        self.role_runs: list[RoleRun] = []
+        start = 0
+        for index, role in enumerate(ROLES):
+            stop = start
+            while stop < len(self.people) and self.people[stop].role == role:
+                stop += 1
+            if stop > start:
+                members = list(zip(self.people[start:stop], self.post_indices[start:stop]))
+                places = sum(p.caseload for p in self.people[start:stop])
+                self.role_runs.append(RoleRun(role, index, start, stop, places, members))
+            start = stop
+        self._all_posts = len(posts)
+
+    @cached_property
+    def trust_cells(self) -> np.ndarray:
+        """Flat indices of the trust matrix's cells between the people in post, row by row."""
+        return (self.posts[:, None] * self._all_posts + self.posts).ravel()
+
+    @cached_property
+    def role_blocks(self) -> "RoleBlocks":
+        return RoleBlocks(self.role_runs)
+
+
+class RoleBlocks:
+    """Where to put the trust between the people in post so that a few numpy calls sum the
+    block of every pair of roles (the weekly summaries, :meth:`Workforce._update_role_trust`).
+
+    The blocks are laid out in ``cells`` grouped by their number of cells, each block row by
+    row; ``groups`` views each group as one row per block, for one ``np.add.reduce(axis=1)``.
+    """
+
+    def __init__(self, runs: list[RoleRun]):
+        people = [run.stop - run.start for run in runs]
+        pairs = sorted(((a, b) for a in range(len(runs)) for b in range(len(runs))),
+                       key=lambda pair: people[pair[0]] * people[pair[1]])  # stable: row by row within a size
+        offset = [[0] * len(runs) for _ in runs]  # where each block starts in cells
+        self.cells = np.empty(sum(people) ** 2)
+        self.groups: list[np.ndarray] = []
+        self.blocks: list[tuple[int, int, int, int]] = []  # (role index a, role index b, people of a, cells)
+        start = 0
+        for cells, members in groupby(pairs, key=lambda pair: people[pair[0]] * people[pair[1]]):
+            members = list(members)
+            for k, (a, b) in enumerate(members):
+                offset[a][b] = start + k * cells
+                self.blocks.append((runs[a].index, runs[b].index, people[a], cells))
+            self.groups.append(self.cells[start:start + cells * len(members)].reshape(len(members), cells))
+            start += cells * len(members)
+        # person i's trust in person j goes to offset[a][b] + (i's place in a) * people[b] + (j's place in b)
+        run_of = np.repeat(np.arange(len(runs)), people)
+        place_in_run = np.arange(len(run_of)) - np.repeat([run.start for run in runs], people)
+        row_start = np.array(offset)[run_of] + place_in_run[:, None] * np.array(people)
+        self.position = (row_start[:, run_of] + place_in_run).ravel()
+
+
+TRUST_BAND_CELLS = 65_536
+"""Cells of the trust matrix updated at a time: the band and its two buffers (1.5 MB) stay in
+cache, where whole-matrix passes over 840 x 840 posts (5.6 MB each) ran at memory speed and took
+twice as long."""
+
+
 class Workforce:
     """All posts, people and organisations of the team, and their daily dynamics."""
 
@@ -223,15 +331,15 @@ class Workforce:
         self._trust = np.full((n, n), self.stranger_trust)
         np.fill_diagonal(self._trust, 1.0)
         self._joint_cells: list[int] = []  # flat cells of joint work not yet applied to _trust (see trust)
-        self._trust_buffers = (np.empty((n, n)), np.empty((n, n)))
-        self._contact_gain_key: bytes | None = None
-        self._contact_gain: float | np.ndarray = 0.0
-        self._same_org = np.array([[a.organisation is b.organisation for b in self.posts] for a in self.posts], dtype=bool)
-        self._role_of_post = np.array([ROLES.index(p.role) for p in self.posts], dtype=int)
+        band = max(1, TRUST_BAND_CELLS // max(n, 1))
+        self._trust_buffers = (np.empty((min(band, n), n)), np.empty((min(band, n), n)))
+        self._staffing: Staffing | None = None  # who is in post, rebuilt when needed after a change
+        self._contact_gain: float | np.ndarray | None = None  # of the current staffing, when computed
+        organisation_index = {organisation: i for i, organisation in enumerate(self.organisations.values())}
+        self._organisation_of_post = np.array([organisation_index[p.organisation] for p in self.posts], dtype=np.intp)
+        self._same_org = self._organisation_of_post[:, None] == self._organisation_of_post
         self.role_trust = np.full((len(ROLES), len(ROLES)), self.stranger_trust)
         self.role_trust_rows = self.role_trust.tolist()  # the same values as Python floats, for hand-offs
-        # posts are created role by role, so each role's posts are one ascending run of indices
-        self._posts_of_role = [np.flatnonzero(self._role_of_post == a) for a in range(len(ROLES))]
         self._joint_training = team.joint_training
         self._new_starter_days = scenario.workforce.new_starter_days
         self.mean_trust_cached = self.stranger_trust
@@ -288,12 +396,24 @@ class Workforce:
         return len({p.organisation.name for p in self.posts if p.funded})
 
     def in_post(self) -> list[Professional]:
-        return [p.occupant for p in self.posts if p.occupant is not None]
+        return list(self.staffing.people)
+
+    @property
+    def staffing(self) -> Staffing:
+        """Who is in post now; built again only after someone has joined or left."""
+        if self._staffing is None:
+            self._staffing = Staffing(self.posts, self.daily_cost_rate)
+        return self._staffing
+
+    def _staffing_changed(self) -> None:
+        self._staffing = None
+        self._contact_gain = None
 
     # --- people joining and leaving ----------------------------------------------------
     def _fill(self, post: Post, day: int) -> None:
         person = Professional(self.model, post, self.scenario, start_day=day - (4 * self.scenario.workforce.new_starter_days if day == 0 else 0))
         post.occupant, post.fill_day = person, None
+        self._staffing_changed()
         i = post.index
         self.trust[i, :] = self.stranger_trust
         self.trust[:, i] = self.stranger_trust
@@ -307,6 +427,7 @@ class Workforce:
         self.pools[post.role].withdraw(person)
         person.remove()
         post.occupant = None
+        self._staffing_changed()
         if refill and post.funded:
             mean = self.scenario.workforce.vacancy_fill_days
             if self.scenario.team.funding_stability == "short_term":
@@ -328,6 +449,14 @@ class Workforce:
 
     # --- daily dynamics ----------------------------------------------------------------
     def daily(self, day: int, measuring: bool) -> None:
+        """Every post's day, in post order (docs/ODD.md 3.1, step 8).
+
+        One pass over the people in post updates burnout and finds who starts or ends an
+        absence or leaves; then those posts and the vacancies to fill are handled in post order,
+        as the caseload pools need. No post's event changes another post's burnout or draws, so
+        this is the same day as handling each post in turn. The pass is plain Python: a team has
+        tens of posts, where numpy calls cost more than the arithmetic they would replace.
+        """
         wf, team = self.scenario.workforce, self.scenario.team
         posts = self.posts
         # a fixed number of draws per post per day keeps the stream aligned across configurations
@@ -338,43 +467,69 @@ class Workforce:
             leave_modifier *= 1.2  # people leave posts that are about to end
         absence_start = wf.absence_rate / wf.absence_spell_days
         burnout_target_scale = 1.0 - 0.3 * team.leadership
+        calm_target = 0.0 * burnout_target_scale  # the target at or below the threshold
         threshold, time_constant = wf.burnout_threshold, wf.burnout_time_constant_days
         headroom = max(1e-9, 1.0 - threshold)
         leave_base = base_leave * leave_modifier  # (the hazard below multiplies left to right)
         burnout_leave = wf.burnout_leave_factor - 1.0
-        changed = False
-        for k, post in enumerate(posts):
-            person = post.occupant
-            if person is None:
-                if post.funded:
-                    if measuring:
-                        post.vacant_days += 1
-                        self.totals.vacant_post_days += 1
-                    if post.fill_day is not None and day >= post.fill_day:
-                        self._fill(post, day)
-                        changed = True
-                        if measuring:
-                            self.totals.starters += 1
+        staffing = self.staffing  # who is in post as the day starts: the people measured
+        filling = []
+        for post in staffing.vacant:
+            if post.funded:
+                if measuring:
+                    post.vacant_days += 1
+                    self.totals.vacant_post_days += 1
+                if post.fill_day is not None and day >= post.fill_day:
+                    filling.append(post.index)
+        # burnout is added to the total person by person in post order, as the floats need
+        burnout_sum = self.totals.burnout_sum
+        busy_by_role: list[int] = []
+        starting, returning, leaving = [], [], []
+        for run in staffing.role_runs:
+            role_busy = 0
+            for person, k in run.members:
+                # burnout follows sustained utilisation above the threshold; max(0, .) and
+                # min(1, .) are written out as comparisons, which give the same floats faster
+                places_busy, level = person.busy, person.burnout
+                excess = places_busy / person.caseload - threshold
+                if excess > 0.0:
+                    over = excess / headroom
+                    target = (over if over < 1.0 else 1.0) * burnout_target_scale
+                else:
+                    target = calm_target
+                level += (target - level) / time_constant
+                person.burnout = level
+                role_busy += places_busy
+                burnout_sum += level
+                # absence
+                absent_until = person.absent_until
+                if absent_until < day:
+                    if u_absence[k] < absence_start:
+                        starting.append(k)
+                elif absent_until == day:
+                    returning.append(k)
+                # leaving
+                if u_leave[k] < leave_base * (1.0 + burnout_leave * level):
+                    leaving.append(k)
+            busy_by_role.append(role_busy)
+        if measuring:
+            self._measure(staffing, busy_by_role, burnout_sum)
+        for k in sorted({*filling, *starting, *returning, *leaving}):
+            post = posts[k]
+            if k in filling:
+                self._fill(post, day)
+                if measuring:
+                    self.totals.starters += 1
                 continue
-            # burnout follows sustained utilisation above the threshold
-            utilisation = person.busy / person.caseload
-            over = max(0.0, utilisation - threshold) / headroom
-            target = min(1.0, over) * burnout_target_scale
-            person.burnout += (target - person.burnout) / time_constant
-            if measuring:
-                self._measure(person)
-            # absence
-            if person.absent_until < day and u_absence[k] < absence_start:
-                self._start_absence(person, day, u_spell[k])
-            elif person.absent_until == day:
-                self._end_absence(person)
-            # leaving
-            hazard = leave_base * (1.0 + burnout_leave * person.burnout)
-            if u_leave[k] < hazard:
+            if k in starting:
+                self._start_absence(post.occupant, day, u_spell[k])
+            elif k in returning:
+                self._end_absence(post.occupant)
+            if k in leaving:
                 self._leave(post, day, refill=True, u_fill=u_fill[k])
-                changed = True
                 if measuring:
                     self.totals.leavers += 1
+        changed = bool(filling or leaving)
         if team.funding_stability == "short_term" and not self.cliff_passed and day >= team.funding_term_days:
             self._funding_cliff(day)
             changed = True
@@ -384,15 +539,20 @@ class Workforce:
         if day % 7 == 0:
             self._update_role_trust()
 
-    def _measure(self, person: Professional) -> None:
+    def _measure(self, staffing: Staffing, busy_by_role: list[int], burnout_sum: float) -> None:
+        """Add a measured day of everyone in post to the totals: ``busy_by_role`` are their busy
+        places (one count per role run) and ``burnout_sum`` the burnout total with today's added.
+        Places are whole numbers, so their sums are exact in any order; the cost, like burnout, is
+        added one person at a time in post order, as floats must be to give the same sums."""
         t = self.totals
-        t.filled_post_days += 1
-        t.busy_place_days += person.busy
-        t.open_place_days += person.caseload
-        t.by_role_busy[person.role] += person.busy
-        t.by_role_open[person.role] += person.caseload
-        t.burnout_sum += person.burnout
-        t.staff_cost += self.daily_cost_rate[person.role] * person.wte
+        t.filled_post_days += len(staffing.people)
+        t.busy_place_days += sum(busy_by_role)
+        t.open_place_days += staffing.places
+        for run, busy in zip(staffing.role_runs, busy_by_role):
+            t.by_role_busy[run.role] += busy
+            t.by_role_open[run.role] += run.places
+        t.burnout_sum = burnout_sum
+        t.staff_cost = reduce(operator.add, staffing.daily_cost, t.staff_cost)
 
     def _start_absence(self, person: Professional, day: int, u: float) -> None:
         length = 1 + int(-self.scenario.workforce.absence_spell_days * np.log1p(-u))
@@ -425,7 +585,7 @@ class Workforce:
     def _update_coordination(self) -> None:
         """Share of time spent keeping in touch and in MDT meetings (see module docstring)."""
         team, wf = self.scenario.team, self.scenario.workforce
-        people = self.in_post()
+        people = self.staffing.people
         if not people:
             self.coordination_share = 0.0
             return
@@ -452,38 +612,51 @@ class Workforce:
         return (1.0 + 0.3 * person.burnout) / (capability * (1.0 - self.coordination_share))
 
     def _update_trust(self) -> None:
-        """Contact builds trust (each pair meets less often in a large team); it decays without."""
+        """Contact builds trust (each pair meets less often in a large team); it decays without.
+
+        The matrix is updated in place a band of rows at a time (``TRUST_BAND_CELLS``); every cell
+        gets the same operations in the same order as in one whole-matrix pass.
+        """
         team, wf = self.scenario.team, self.scenario.workforce
-        filled = np.array([p.occupant is not None for p in self.posts])
-        n = int(filled.sum())
-        if n < 2:
+        if len(self.staffing.people) < 2:
             return
-        key = filled.tobytes()
-        if self._contact_gain_key != key:  # who is in post changed: recompute the contact gain
-            gain = wf.trust_gain_per_contact * (1.0 + 0.5 * team.shared_vision + 0.5 * team.leadership
-                                                + 0.3 * team.joint_training)
-            contacts = wf.daily_contacts * (1.0 + 3.0 * self.co_location)
-            # A day's contact closes at most the whole gap to full trust: the levers multiply the
-            # gain by up to 2.3, and a share above 1 would overshoot 1 (and, with fast decay, diverge).
-            if self.integrated:  # the same for every pair: a number, not a matrix
-                self._contact_gain = min(gain * min(contacts / (n - 1), 1.0), 1.0)
-            else:
-                per_org = np.maximum(self._same_org[:, filled].sum(axis=1) - 1, 1)
-                contact = np.where(self._same_org, (contacts / per_org)[:, None], 0.0)
-                self._contact_gain = np.minimum(gain * np.minimum(contact, 1.0), 1.0)
-            self._contact_gain_key = key
-        floor = 0.1 * team.shared_vision
+        if self._contact_gain is None:
+            self._contact_gain = self._contact_gain_of_staffing()
+        gain = self._contact_gain
+        floor, decay = 0.1 * team.shared_vision, wf.trust_decay_per_day
         t = self.trust
-        # t += gain * min(contact, 1) * (1 - t) - decay * max(t - floor, 0), in place, term by term
         build, fade = self._trust_buffers
-        np.subtract(1.0, t, out=build)
-        build *= self._contact_gain
-        np.subtract(t, floor, out=fade)
-        fade.clip(0, out=fade)
-        fade *= wf.trust_decay_per_day
-        build -= fade
-        t += build
-        np.fill_diagonal(t, 1.0)
+        band = len(build)
+        for start in range(0, len(t), band):
+            rows = t[start:start + band]
+            b, f = build[:len(rows)], fade[:len(rows)]
+            # t += gain * min(contact, 1) * (1 - t) - decay * max(t - floor, 0), term by term
+            np.subtract(1.0, rows, out=b)
+            b *= gain if isinstance(gain, float) else gain[start:start + band]
+            np.subtract(rows, floor, out=f)
+            np.maximum(f, 0, out=f)  # (what f.clip(0, out=f) calls)
+            f *= decay
+            b -= f
+            rows += b
+        t.flat[::len(t) + 1] = 1.0  # the diagonal, as np.fill_diagonal sets it (without its overhead)
+
+    def _contact_gain_of_staffing(self) -> float | np.ndarray:
+        """Each pair's daily trust gain from contact, given who is in post: a number when the
+        team works together, else a posts x posts matrix (contact within organisations only)."""
+        team, wf = self.scenario.team, self.scenario.workforce
+        gain = wf.trust_gain_per_contact * (1.0 + 0.5 * team.shared_vision + 0.5 * team.leadership
+                                            + 0.3 * team.joint_training)
+        contacts = wf.daily_contacts * (1.0 + 3.0 * self.co_location)
+        # A day's contact closes at most the whole gap to full trust: the levers multiply the
+        # gain by up to 2.3, and a share above 1 would overshoot 1 (and, with fast decay, diverge).
+        if self.integrated:  # the same for every pair
+            return min(gain * min(contacts / (len(self.staffing.people) - 1), 1.0), 1.0)
+        # colleagues in post in each post's organisation; a pair in different organisations has
+        # no contact, and min(gain * min(0, 1), 1) is 0, so only each post's own value is computed
+        in_post = np.bincount(self._organisation_of_post[self.staffing.posts], minlength=len(self.organisations))
+        per_org = np.maximum(in_post[self._organisation_of_post] - 1, 1)
+        own_organisation = np.minimum(gain * np.minimum(contacts / per_org, 1.0), 1.0)
+        return np.where(self._same_org, own_organisation[:, None], 0.0)
 
     @property
     def trust(self) -> np.ndarray:
@@ -504,16 +677,15 @@ class Workforce:
         self._trust = value
 
     def _apply_joint_work(self) -> None:
-        cells, times = np.unique(np.array(self._joint_cells, dtype=np.intp), return_counts=True)
-        self._joint_cells.clear()
+        """Apply the collected joint work, one cell at a time in the order collected (a cell
+        collected twice is updated twice). A day's few dozen cells cost less this way than in
+        the numpy calls it would take to find and repeat the cells collected more than once."""
         gain = self.scenario.workforce.trust_gain_joint_work
         flat = self._trust.reshape(-1)  # a view
-        for k in range(int(times.max())):  # a pair that worked together k times is updated k times
-            if k:
-                cells = cells[times > k]
-                times = times[times > k]
-            before = flat[cells]
-            flat[cells] = before + gain * (1.0 - before)  # the diagonal stays exactly 1
+        for cell in self._joint_cells:  # the diagonal is never collected (see joint_work)
+            value = flat.item(cell)
+            flat[cell] = value + gain * (1.0 - value)
+        self._joint_cells.clear()
 
     def joint_work(self, people: list[Professional], gain: float | None = None) -> None:
         """Working a case together builds trust between everyone involved."""
@@ -534,36 +706,50 @@ class Workforce:
     def mdt_meeting(self, attendance: float) -> None:
         """A meeting is contact for everyone who attends."""
         u = self.rng.random(len(self.posts))
-        attending = [p.occupant for k, p in enumerate(self.posts) if p.occupant is not None and u[k] < attendance]
+        staffing = self.staffing
+        attending = [person for person, here in zip(staffing.people, (u[staffing.posts] < attendance).tolist()) if here]
         self.joint_work(attending, gain=self.scenario.workforce.trust_gain_mdt)
 
     def _update_role_trust(self) -> None:
-        """Weekly summaries of the pairwise trust matrix used by hand-offs and information flow."""
-        self.mean_trust_cached = self.mean_trust()
-        posts = self.posts
-        # each block is gathered as np.ix_ would (a contiguous copy in the same order), so its sum,
-        # and the mean as sum / size, are the same floats as before
-        members = [idx[[posts[i].occupant is not None for i in idx]] if idx.size else idx
-                   for idx in self._posts_of_role]
-        trust, role_trust = self.trust, self.role_trust
-        for a, rows in enumerate(members):
-            if rows.size == 0:
-                continue
-            rows = rows[:, None]
-            for b, cols in enumerate(members):
-                if a == b:
-                    n = cols.size
-                    if n > 1:  # leave out each person's trust in themselves
-                        role_trust[a, b] = float((trust[rows, cols].sum() - n) / (n * (n - 1)))
-                elif cols.size:
-                    block = trust[rows, cols]
-                    role_trust[a, b] = float(block.sum() / block.size)
-        self.role_trust_rows = role_trust.tolist()
+        """Weekly summaries of the pairwise trust matrix used by hand-offs and information flow:
+        the mean trust between the people in post, and between each pair of roles (within a role,
+        leaving out each person's trust in themselves). A role pair with nobody to summarise keeps
+        its previous value.
+
+        The blocks of a size are summed in one call: numpy sums each row of a C-contiguous array
+        pairwise along the row, as it sums a C-contiguous block of that many cells on its own, so
+        these are the same floats as one ``sum()`` per block of ``trust[np.ix_(rows, cols)]``.
+        """
+        if len(self.staffing.people) < 2:
+            self.mean_trust_cached = self.stranger_trust
+            return
+        among = self._trust_in_post()
+        self.mean_trust_cached = _mean_between_others(among)
+        layout = self.staffing.role_blocks
+        layout.cells[layout.position] = among.reshape(-1)
+        sums = np.concatenate([np.add.reduce(group, axis=1) for group in layout.groups]).tolist()
+        rows = self.role_trust_rows
+        for (a, b, people, cells), total in zip(layout.blocks, sums):
+            if a != b:
+                rows[a][b] = total / cells
+            elif people > 1:
+                rows[a][b] = (total - people) / (people * (people - 1))
+        self.role_trust[:] = rows
+
+    def _trust_in_post(self) -> np.ndarray:
+        """Trust between the people in post (people x people, in post order) as a C-contiguous
+        copy, the array ``trust[np.ix_(filled, filled)]`` gives."""
+        n = len(self.staffing.people)
+        return self.trust.reshape(-1).take(self.staffing.trust_cells).reshape(n, n)
 
     def mean_trust(self) -> float:
-        filled = np.flatnonzero([p.occupant is not None for p in self.posts])
-        n = filled.size
-        if n < 2:
+        """Mean trust between the people in post (stranger trust with fewer than two)."""
+        if len(self.staffing.people) < 2:
             return self.stranger_trust
-        block = self.trust[filled[:, None], filled]
-        return float((block.sum() - n) / (n * (n - 1)))
+        return _mean_between_others(self._trust_in_post())
+
+
+def _mean_between_others(block: np.ndarray) -> float:
+    """Mean of a square block of the trust matrix without its diagonal (self-trust, 1)."""
+    n = len(block)
+    return float((block.sum() - n) / (n * (n - 1)))
