@@ -175,8 +175,11 @@ def apply_run_size(scenario: Scenario, run_size: RunSize) -> Scenario:
     return scenario.with_overrides(horizon, source=scenario.name) if horizon else scenario
 
 
-SECONDS_PER_RESIDENT_DAY = 0.9 / (10_000 * 485)
-"""Rough cost of one model run (measured: about 0.9 s for 10,000 residents over 485 days)."""
+SECONDS_PER_RUN = 0.25
+SECONDS_PER_RESIDENT_DAY = 2.5e-8
+"""Rough cost of one model run: a fixed part (the team, its trust and the daily bookkeeping) and a
+part per resident-day (benchmarks/README.md, 25 Nov 2026: about 0.36 s for 10,000 residents,
+0.9 s for 50,000 and 16.5 s for 1,000,000 over 545 days, on one core)."""
 
 
 def estimate_seconds(scenarios: Iterable[Scenario], replications: int, workers: int = 1) -> float:
@@ -189,8 +192,9 @@ def estimate_seconds(scenarios: Iterable[Scenario], replications: int, workers: 
         runs.setdefault(reference.hash(), reference)
         if reference.model_dump(exclude={"name"}) != sc.model_dump(exclude={"name"}):
             runs.setdefault(sc.hash(), sc)
-    resident_days = sum(sc.population.size * (sc.simulation.days + sc.simulation.warmup_days) for sc in runs.values())
-    return resident_days * SECONDS_PER_RESIDENT_DAY * replications / max(1, min(workers, replications))
+    seconds = sum(SECONDS_PER_RUN + SECONDS_PER_RESIDENT_DAY * sc.population.size
+                  * (sc.simulation.days + sc.simulation.warmup_days) for sc in runs.values())
+    return seconds * replications / max(1, min(workers, replications))
 
 
 # --- levers ------------------------------------------------------------------------------------
