@@ -13,8 +13,9 @@ The claims (issue 7, item 3):
 * a Dask worker killed mid-sweep is survived: the sweep completes with the same values;
 * no pool worker outlives a sweep killed with SIGKILL.
 
-The spec, the reference run and the helpers come from test_sweep.py (4 configurations x 3
-replications of a 2,000-2,500-resident, 80-day scenario).
+The helpers come from test_sweep.py; the sweep is test_sweep's tiny grid (4 configurations of a
+2,000-2,500-resident scenario) with a longer horizon and 4 replications, so that a replication
+takes long enough (about a quarter of a second) for a stop to land while the sweep still runs.
 """
 
 from __future__ import annotations
@@ -32,14 +33,32 @@ import duckdb
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
-from test_sweep import invoke, reference, stored, write_spec  # noqa: F401 - reference is a fixture
+from test_sweep import invoke, stored, write_spec
 
 from int_sim.store import Store
 from int_sim.sweep import load_sweep, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-TOTAL = 12
-"""Replications in the standard tiny sweep (4 configurations x 3)."""
+REPLICATIONS = 4
+TOTAL = 4 * REPLICATIONS
+"""Replications in the sweep (4 configurations)."""
+
+
+def write_interrupted_spec(folder: Path) -> Path:
+    """test_sweep's tiny grid over 270 days instead of 80: the stops need work left to stop."""
+    factors = {"population.size": [2000, 2500], "team.co_location": ["none", "full"],
+               "simulation.days": [240], "simulation.warmup_days": [30]}
+    return write_spec(folder, replications=REPLICATIONS, factors=factors)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple[Path, Path]:
+    """An uninterrupted serial run of the sweep: (spec, store)."""
+    folder = tmp_path_factory.mktemp("reference")
+    spec = write_interrupted_spec(folder)
+    store = folder / "reference.duckdb"
+    run_sweep(load_sweep(spec), Store(store, create=True), workers=1)
+    return spec, store
 
 
 def _as_from_a_terminal() -> None:
@@ -165,7 +184,7 @@ LOCAL_STOPS = [(signal.SIGKILL, STOPS.randint(1, 3), STOPS.uniform(0, 0.05)),
 
 def test_local_sweep_stopped_at_random_points_resumes_to_the_uninterrupted_store(reference, tmp_path):
     spec_ref, store_ref = reference
-    spec = write_spec(tmp_path, replications=3)
+    spec = write_interrupted_spec(tmp_path)
     store = tmp_path / "interrupted.duckdb"
     progress = []
     for signum, more, delay in LOCAL_STOPS:
@@ -197,7 +216,7 @@ def test_dask_sweep_stopped_at_random_points_resumes_to_the_uninterrupted_store(
     completes with the uninterrupted values: the scheduler reruns the dead worker's task."""
     distributed = pytest.importorskip("distributed")
     _, store_ref = reference
-    spec = write_spec(tmp_path, replications=3)
+    spec = write_interrupted_spec(tmp_path)
     store = tmp_path / "dask.duckdb"
     address = cluster.scheduler_address
     for signum, more, delay in DASK_STOPS:
