@@ -71,7 +71,7 @@ class Population:
                  risk_rng: np.random.Generator, event_rng: np.random.Generator,
                  sign_rng: np.random.Generator):
         self.scenario = scenario
-        self._risk_rng, self._event_rng, self._sign_rng = risk_rng, event_rng, sign_rng
+        self._risk_rng, self._event_rng = risk_rng, event_rng  # (the signs stream only keys its uniforms)
         pop = scenario.population
         n = self.size = pop.size
         self._build_attributes(init_rng)
@@ -322,9 +322,6 @@ class Population:
         if not chosen:
             return np.empty(0, dtype=np.intp)
         return chosen[0] if len(chosen) == 1 else np.concatenate(chosen)
-
-    def needs_of(self, resident: int) -> list[str]:
-        return list(self._needs_list[self.needs[resident]])
 
     def needs_list(self, bits: int) -> list[str]:
         """The roles of a needs bitmask, in ROLES order (shared: do not modify)."""
