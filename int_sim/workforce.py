@@ -19,7 +19,6 @@ import operator
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
-from itertools import groupby
 from typing import NamedTuple
 
 import mesa
@@ -272,41 +271,6 @@ class Staffing:
     def trust_cells(self) -> np.ndarray:
         """Flat indices of the trust matrix's cells between the people in post, row by row."""
         return (self.posts[:, None] * self._all_posts + self.posts).ravel()
-
-    @cached_property
-    def role_blocks(self) -> "RoleBlocks":
-        return RoleBlocks(self.role_runs)
-
-
-class RoleBlocks:
-    """Where to put the trust between the people in post so that a few numpy calls sum the
-    block of every pair of roles (the weekly summaries, :meth:`Workforce._update_role_trust`).
-
-    The blocks are laid out in ``cells`` grouped by their number of cells, each block row by
-    row; ``groups`` views each group as one row per block, for one ``np.add.reduce(axis=1)``.
-    """
-
-    def __init__(self, runs: list[RoleRun]):
-        people = [run.stop - run.start for run in runs]
-        pairs = sorted(((a, b) for a in range(len(runs)) for b in range(len(runs))),
-                       key=lambda pair: people[pair[0]] * people[pair[1]])  # stable: row by row within a size
-        offset = [[0] * len(runs) for _ in runs]  # where each block starts in cells
-        self.cells = np.empty(sum(people) ** 2)
-        self.groups: list[np.ndarray] = []
-        self.blocks: list[tuple[int, int, int, int]] = []  # (role index a, role index b, people of a, cells)
-        start = 0
-        for cells, members in groupby(pairs, key=lambda pair: people[pair[0]] * people[pair[1]]):
-            members = list(members)
-            for k, (a, b) in enumerate(members):
-                offset[a][b] = start + k * cells
-                self.blocks.append((runs[a].index, runs[b].index, people[a], cells))
-            self.groups.append(self.cells[start:start + cells * len(members)].reshape(len(members), cells))
-            start += cells * len(members)
-        # person i's trust in person j goes to offset[a][b] + (i's place in a) * people[b] + (j's place in b)
-        run_of = np.repeat(np.arange(len(runs)), people)
-        place_in_run = np.arange(len(run_of)) - np.repeat([run.start for run in runs], people)
-        row_start = np.array(offset)[run_of] + place_in_run[:, None] * np.array(people)
-        self.position = (row_start[:, run_of] + place_in_run).ravel()
 
 
 TRUST_BAND_CELLS = 65_536
@@ -716,24 +680,25 @@ class Workforce:
         leaving out each person's trust in themselves). A role pair with nobody to summarise keeps
         its previous value.
 
-        The blocks of a size are summed in one call: numpy sums each row of a C-contiguous array
-        pairwise along the row, as it sums a C-contiguous block of that many cells on its own, so
-        these are the same floats as one ``sum()`` per block of ``trust[np.ix_(rows, cols)]``.
+        People in post are in role runs, so each pair's block is a slice of the in-post trust;
+        it is summed as a C-contiguous copy, the array ``trust[np.ix_(rows, cols)]`` gave, so the
+        sums are the same floats.
         """
         if len(self.staffing.people) < 2:
             self.mean_trust_cached = self.stranger_trust
             return
         among = self._trust_in_post()
         self.mean_trust_cached = _mean_between_others(among)
-        layout = self.staffing.role_blocks
-        layout.cells[layout.position] = among.reshape(-1)
-        sums = np.concatenate([np.add.reduce(group, axis=1) for group in layout.groups]).tolist()
         rows = self.role_trust_rows
-        for (a, b, people, cells), total in zip(layout.blocks, sums):
-            if a != b:
-                rows[a][b] = total / cells
-            elif people > 1:
-                rows[a][b] = (total - people) / (people * (people - 1))
+        runs = self.staffing.role_runs
+        for a in runs:
+            for b in runs:
+                total = np.ascontiguousarray(among[a.start:a.stop, b.start:b.stop]).sum()
+                people = a.stop - a.start
+                if a.index != b.index:
+                    rows[a.index][b.index] = float(total / (people * (b.stop - b.start)))
+                elif people > 1:
+                    rows[a.index][b.index] = float((total - people) / (people * (people - 1)))
         self.role_trust[:] = rows
 
     def _trust_in_post(self) -> np.ndarray:
