@@ -106,10 +106,10 @@ def measure_replication(runs: int) -> dict:
     log: list[tuple[bool, float]] = []
 
     class TimedModel(NeighbourhoodModel):
-        def __init__(self, scenario, seeds, normaliser=None):
+        def __init__(self, scenario, seeds, normaliser=None, draws=None):
             self._bench_start = time.perf_counter()
             self._bench_int = normaliser is not None
-            super().__init__(scenario, seeds, normaliser=normaliser)
+            super().__init__(scenario, seeds, normaliser=normaliser, draws=draws)
 
         def run_to_end(self):  # what run() and simulate_replication both call
             result = super().run_to_end()

@@ -7,9 +7,10 @@ configuration of a comparison sees the same residents and the same underlying ev
 random numbers), and the result is the same bit for bit whatever the number of workers.
 
 Each replication also runs the configuration's no-INT counterfactual on the same streams: its
-hazard normaliser calibrates the configuration (see :mod:`int_sim.population`) and its outcomes
-give ``admissions_avoided_per_1000`` and ``net_cost_per_resident``. Configurations that share a
-counterfactual share its run.
+hazard normaliser calibrates the configuration (see :mod:`int_sim.population`), the configuration
+replays its onsets and ordinary events instead of drawing the same ones again
+(:mod:`int_sim.recorded_draws`), and its outcomes give ``admissions_avoided_per_1000`` and
+``net_cost_per_resident``. Configurations that share a counterfactual share its run.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from . import __version__
 from .metrics import daily_frame as frame_of_series, paired_with_counterfactual
 from .model import STREAMS, NeighbourhoodModel
 from .precision import PrecisionRule, decide
+from .recorded_draws import RecordedDraws
 from .scenario import Scenario, counterfactual
 
 Progress = Callable[[int, int], None]
@@ -58,7 +60,7 @@ def _replication(scenarios: dict[str, Scenario], seed: int, replication: int) ->
     """:func:`simulate_replication` before any frame is built: metrics and daily series per configuration
     (small to send back from a worker; the frames are built where the results are gathered)."""
     seeds = replication_seeds(seed, replication)
-    counterfactual_runs: dict[str, tuple[dict[str, float], _Series, np.ndarray]] = {}
+    counterfactual_runs: dict[str, tuple[dict[str, float], _Series, np.ndarray, RecordedDraws]] = {}
     out = {}
     for name, scenario in scenarios.items():
         reference = counterfactual(scenario)
@@ -69,17 +71,17 @@ def _replication(scenarios: dict[str, Scenario], seed: int, replication: int) ->
         if reference.model_dump(exclude={"name"}) == scenario.model_dump(exclude={"name"}):
             run = base
         else:
-            run = _run_model(scenario, seeds, normaliser=base[2])
+            run = _run_model(scenario, seeds, normaliser=base[2], draws=base[3])
         out[name] = (paired_with_counterfactual(run[0], base[0]), run[1])
     return out
 
 
-def _run_model(scenario: Scenario, seeds: dict[str, np.random.SeedSequence], normaliser: np.ndarray | None = None
-               ) -> tuple[dict[str, float], _Series, np.ndarray]:
-    model = NeighbourhoodModel(scenario, seeds, normaliser=normaliser)
+def _run_model(scenario: Scenario, seeds: dict[str, np.random.SeedSequence], normaliser: np.ndarray | None = None,
+               draws: RecordedDraws | None = None) -> tuple[dict[str, float], _Series, np.ndarray, RecordedDraws]:
+    model = NeighbourhoodModel(scenario, seeds, normaliser=normaliser, draws=draws)
     metrics = model.run_to_end()
     recorder = model.recorder
-    return metrics, (recorder.series, recorder.total_days, recorder.warmup_days), model.normaliser
+    return metrics, (recorder.series, recorder.total_days, recorder.warmup_days), model.normaliser, model.population.draws
 
 
 def _task(args):

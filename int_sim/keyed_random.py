@@ -32,9 +32,19 @@ class KeyedUniforms:
         self._size = np.uint64(population_size)
 
     def draw(self, day: int, residents: np.ndarray) -> np.ndarray:
-        """One uniform per resident in ``residents`` (any order, repeats allowed) for ``day``."""
-        z = (np.uint64(day) * self._size + residents.astype(np.uint64)) * _GAMMA + self._key
-        z = (z ^ (z >> _S30)) * _MIX1
-        z = (z ^ (z >> _S27)) * _MIX2
+        """One uniform per resident in ``residents`` (any order, repeats allowed) for ``day``.
+
+        In place on one array (modulo 2**64, as the generator is defined): called twice a day on
+        thousands of residents, where every temporary array costs time.
+        """
+        z = residents.astype(np.uint64)
+        z += np.uint64(day) * self._size
+        z *= _GAMMA
+        z += self._key
+        z ^= z >> _S30
+        z *= _MIX1
+        z ^= z >> _S27
+        z *= _MIX2
         z ^= z >> _S31
-        return (z >> _S11) * (1.0 / 9007199254740992.0)  # the top 53 bits, as numpy's random()
+        z >>= _S11
+        return z * (1.0 / 9007199254740992.0)  # the top 53 bits, as numpy's random()

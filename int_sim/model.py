@@ -24,6 +24,7 @@ import simpy
 from .care import CareEnvironment, CareSystem
 from .metrics import Recorder
 from .population import Population
+from .recorded_draws import RecordedDraws
 from .scenario import Scenario
 from .workforce import Workforce
 
@@ -86,6 +87,7 @@ class RunResult:
     metrics: dict[str, float]
     daily: pd.DataFrame
     normaliser: np.ndarray  # (days, groups): Z_g(t) of this run, reused by the INT run it is the counterfactual of
+    draws: RecordedDraws  # this run's onsets and ordinary events, replayed by that INT run too
 
 
 class NeighbourhoodModel(mesa.Model):
@@ -93,10 +95,15 @@ class NeighbourhoodModel(mesa.Model):
 
     ``normaliser`` is the per-day, per-group hazard normaliser of the no-INT counterfactual run;
     when absent the model normalises by its own state, which makes it the counterfactual.
+    ``draws``, optional with ``normaliser``: the counterfactual's onsets and ordinary events
+    (its ``population.draws``, on the same seeds), which this run would draw again identically,
+    so it replays them instead (:mod:`int_sim.recorded_draws`).
     """
 
     def __init__(self, scenario: Scenario, seeds: dict[str, np.random.SeedSequence],
-                 normaliser: np.ndarray | None = None):
+                 normaliser: np.ndarray | None = None, draws: RecordedDraws | None = None):
+        if draws is not None and normaliser is None:
+            raise ValueError("recorded draws can only be replayed with the normaliser they were drawn under")
         rngs = {name: np.random.default_rng(seeds[name]) for name in STREAMS}
         super().__init__(rng=rngs["workforce"])
         self.scenario = scenario
@@ -104,7 +111,7 @@ class NeighbourhoodModel(mesa.Model):
         self.warmup_days = sim.warmup_days
         self.total_days = sim.warmup_days + sim.days
         self.env: simpy.Environment = CareEnvironment()
-        self.population = Population(scenario, rngs["population"], rngs["risk"], rngs["events"], rngs["signs"])
+        self.population = Population(scenario, rngs["population"], rngs["risk"], rngs["events"], rngs["signs"], draws)
         self.workforce = Workforce(self, scenario, self.env, rngs["workforce"])
         self.care = CareSystem(scenario, self.env, self.population, self.workforce, rngs["care"], rngs["information"],
                                warmup_days=self.warmup_days)
@@ -134,9 +141,10 @@ class NeighbourhoodModel(mesa.Model):
             yield self.env.timeout(1)
 
     def run(self) -> RunResult:
-        """Run to the end of the horizon: metrics, the daily frame and this run's normaliser."""
+        """Run to the end of the horizon: metrics, the daily frame, this run's normaliser and draws."""
         metrics = self.run_to_end()
-        return RunResult(metrics=metrics, daily=self.recorder.daily_frame(), normaliser=self.normaliser)
+        return RunResult(metrics=metrics, daily=self.recorder.daily_frame(), normaliser=self.normaliser,
+                         draws=self.population.draws)
 
     def run_to_end(self) -> dict[str, float]:
         """Run to the end of the horizon and return the metrics, building no frame: the daily

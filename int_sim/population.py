@@ -37,9 +37,12 @@ O(residents): about 1 in 8 residents is active at the baseline's rates.
 
 Random numbers. Onsets and candidates come from sequential streams whose consumption depends
 only on ``Z`` (the counterfactual's, in both runs) and fixed attributes, so two configurations
-draw the same numbers. Who is active depends on the configuration, so their events and every
-warning sign use :class:`~int_sim.keyed_random.KeyedUniforms`: the same number for the same
-resident and day in every configuration.
+draw the same numbers. The counterfactual therefore records its onsets and the candidates that
+passed their weight test (:mod:`int_sim.recorded_draws`), and the INT run replays them rather
+than drawing them again; only whether such a candidate is active is decided in each run. Who is
+active depends on the configuration, so their events and every warning sign use
+:class:`~int_sim.keyed_random.KeyedUniforms`: the same number for the same resident and day in
+every configuration.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ import numpy as np
 
 from .active_residents import ActiveResidents
 from .keyed_random import KeyedUniforms
+from .recorded_draws import RecordedDraws
 from .scenario import GROUPS, ROLES, Scenario
 
 
@@ -65,13 +69,20 @@ is cheap, and a resident who stays in it a few days longer has m_i = 1 there too
 
 
 class Population:
-    """The residents, their attributes and their daily risk dynamics."""
+    """The residents, their attributes and their daily risk dynamics.
+
+    ``draws``: the onsets and ordinary-event candidates of a run on the same streams and the same
+    normaliser (its :attr:`draws`), replayed instead of drawn; without them they are drawn, and
+    recorded in :attr:`draws`.
+    """
 
     def __init__(self, scenario: Scenario, init_rng: np.random.Generator,
                  risk_rng: np.random.Generator, event_rng: np.random.Generator,
-                 sign_rng: np.random.Generator):
+                 sign_rng: np.random.Generator, draws: RecordedDraws | None = None):
         self.scenario = scenario
         self._risk_rng, self._event_rng = risk_rng, event_rng  # (the signs stream only keys its uniforms)
+        self._replaying = draws is not None
+        self.draws = draws if self._replaying else RecordedDraws()
         pop = scenario.population
         n = self.size = pop.size
         self._build_attributes(init_rng)
@@ -94,7 +105,8 @@ class Population:
 
         # static look-ups for drawing by group: residents laid out group after group
         self._group_index = self.group.astype(np.intp)
-        self._group_weight_total = np.bincount(self.group, weights=self.weight, minlength=len(GROUPS))
+        total_weight = np.bincount(self.group, weights=self.weight, minlength=len(GROUPS))
+        self._group_weight_divisor = np.where(total_weight > 0, total_weight, 1.0)  # 1 for an empty group
         self._by_group = np.argsort(self._group_index, kind="stable")
         self._group_ids = np.arange(len(GROUPS))
         self._group_end = np.cumsum(self.group_size)
@@ -204,11 +216,19 @@ class Population:
             self._tidy(day)
         table = self._active
         table.rows("excess")[:] *= self._decay
-        onset = self._group_subset(self._risk_rng, self.onset_probability)
+        onset, jumps = self._onsets(day)
         if onset.size:
-            jumps = self._risk_rng.exponential(self._risk.mean_jump, onset.size)
             rows = table.add(onset)  # first: adding may move the columns
             table.excess[rows] += jumps
+
+    def _onsets(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Today's deterioration onsets and their jumps in excess risk: drawn and recorded, or replayed."""
+        if self._replaying:
+            return self.draws.onsets(day)
+        onset = self._group_subset(self._risk_rng, self.onset_probability)
+        jumps = self._risk_rng.exponential(self._risk.mean_jump, onset.size)  # none drawn for none
+        self.draws.add_onsets(day, onset, jumps)
+        return onset, jumps
 
     def normaliser(self, day: int) -> np.ndarray:
         """Z_g(t): each group's weight-averaged dynamic multiplier m_i(t), from the active residents.
@@ -222,8 +242,7 @@ class Population:
         multiplier = self._active_multiplier = (1.0 + table.rows("excess")) * factor
         shift = np.bincount(table.rows("group"), weights=table.rows("weight") * (multiplier - 1.0),
                             minlength=len(GROUPS))
-        total = self._group_weight_total
-        return 1.0 + shift / np.where(total > 0, total, 1.0)
+        return 1.0 + shift / self._group_weight_divisor
 
     def draw_events(self, day: int, normaliser: np.ndarray, length_of_stay: float) -> tuple[np.ndarray, np.ndarray]:
         """Admissions and crises for the day, normalised by Z (see module docstring).
@@ -232,15 +251,10 @@ class Population:
         """
         z = np.where(normaliser > 0, normaliser, 1.0)
         table = self._active
-        # everyone else: candidates by group, then each with probability w_i / max_w_g
-        bound = self._any_rate * self._max_weight / z  # the group's largest p_i
-        candidates = self._group_subset(self._event_rng, bound)
-        u = self._event_rng.random(candidates.size)
-        # above 1 (only for extreme rates and weights) every resident is a candidate and the
-        # chance carries the rest: p_i is not clipped, as in the calibration's statement
-        chance = self._relative_weight[candidates] * np.maximum(bound, 1.0)[self._group_index[candidates]]
-        usual = (u < chance) & (table.slot[candidates] < 0)
-        ordinary, v_ordinary = candidates[usual], u[usual] / chance[usual]
+        # everyone else: the weighted candidates who are not active
+        candidates, v_candidates = self._weighted_candidates(day, z)
+        usual = table.slot[candidates] < 0
+        ordinary, v_ordinary = candidates[usual], v_candidates[usual]
         # the active residents: one keyed draw each against their own p_i
         active = table.rows("resident")
         p_any = table.rows("event_rate") * self._active_multiplier / z[table.rows("group")]
@@ -263,6 +277,25 @@ class Population:
             rows = table.add(admitted)
             table.hospital_until[rows] = until
         return admitted, residents[~is_admitted]
+
+    def _weighted_candidates(self, day: int, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The residents who have an ordinary event today unless they are active, with the uniform
+        ``v`` that picks it: drawn and recorded, or replayed.
+
+        Candidates by group, then each with probability w_i / max_w_g.
+        """
+        if self._replaying:
+            return self.draws.candidates(day)
+        bound = self._any_rate * self._max_weight / z  # the group's largest p_i
+        candidates = self._group_subset(self._event_rng, bound)
+        u = self._event_rng.random(candidates.size)
+        # above 1 (only for extreme rates and weights) every resident is a candidate and the
+        # chance carries the rest: p_i is not clipped, as in the calibration's statement
+        chance = self._relative_weight[candidates] * np.maximum(bound, 1.0)[self._group_index[candidates]]
+        hit = u < chance
+        candidates, v = candidates[hit], u[hit] / chance[hit]
+        self.draws.add_candidates(day, candidates, v)
+        return candidates, v
 
     def draw_signs(self, day: int) -> np.ndarray:
         """Residents showing a warning sign today (seen by some service), in index order."""

@@ -97,3 +97,25 @@ def test_heavy_weights_and_high_rates_still_reproduce_the_configured_rates():
     crises = model.recorder.series["crises"].sum()
     expected = float((pop.crisis_rate * pop.group_size).sum()) * model.total_days
     assert abs(crises - expected) <= 5 * np.sqrt(expected), (crises, expected)
+
+
+def test_an_int_run_replaying_its_counterfactuals_draws_runs_as_if_it_drew_them():
+    """Onsets and weighted ordinary candidates do not depend on the configuration, so the INT run
+    may replay the counterfactual's (int_sim/recorded_draws.py) and must then run exactly as when
+    it draws them itself."""
+    scenario = scaled(preset("baseline"), 5_000, days=120, warmup=30)
+    seeds = replication_seeds(6, 0)
+    base = NeighbourhoodModel(counterfactual(scenario), seeds).run()
+    drawn = NeighbourhoodModel(scenario, seeds, normaliser=base.normaliser).run()
+    replayed = NeighbourhoodModel(scenario, seeds, normaliser=base.normaliser, draws=base.draws).run()
+    assert replayed.draws is base.draws
+    for day in range(len(base.normaliser)):  # the premise: the same draws in both configurations
+        for kind in ("onsets", "candidates"):
+            for own, counterfactuals in zip(getattr(drawn.draws, kind)(day), getattr(base.draws, kind)(day)):
+                assert np.array_equal(own, counterfactuals), (day, kind)
+    assert drawn.daily.equals(replayed.daily)
+    assert drawn.metrics.keys() == replayed.metrics.keys()
+    assert all(np.array_equal(drawn.metrics[key], replayed.metrics[key], equal_nan=True) for key in drawn.metrics)
+    assert not base.daily.equals(drawn.daily)  # the INT changes who is active, so the test means something
+    with pytest.raises(ValueError, match="normaliser"):
+        NeighbourhoodModel(scenario, seeds, draws=base.draws)
