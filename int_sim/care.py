@@ -54,8 +54,9 @@ class CareEnvironment(simpy.Environment):
 
     SimPy still owns the clock: the daily step and the MDT meetings are SimPy processes, and
     ``run``, ``step`` and ``now`` behave as SimPy's. Care episodes are generators written like
-    SimPy processes, but they yield a delay in days, or a :class:`~int_sim.workforce.Waiter` for
-    a caseload place, instead of SimPy events, and wait on this environment's own heap of
+    SimPy processes, but they yield a delay in days, or what a caseload pool's ``request`` returns
+    (the :class:`~int_sim.workforce.Place` granted at once, resumed with it now, or a
+    :class:`~int_sim.workforce.Waiter`), instead of SimPy events, and wait on this environment's own heap of
     ``(time, order, generator, value)``; an entry can also hold a plain function to call
     (``value`` is ``_CALL``). Before SimPy processes its next event, every care step due strictly
     before that event's time runs, in time order and first scheduled first among equal times,
@@ -150,7 +151,9 @@ class CareEnvironment(simpy.Environment):
                     wait = generator.send(value)
                 except StopIteration:
                     break
-                if type(wait) is Waiter:
+                if type(wait) is Place:  # granted as it asked, with nobody waiting
+                    due, value = now, wait
+                elif type(wait) is Waiter:
                     if wait.pending:
                         wait.generator = generator
                         schedule((wait.deadline, next(order), generator, wait))

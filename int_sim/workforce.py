@@ -71,6 +71,8 @@ class Professional(mesa.Agent):
         self.in_post = True
         self.parked: list[Place] = []  # places withheld while absent
         self.free = 0  # of this person's places, how many are free in the pool now
+        self.slowdown_day = None  # the day ``slowdown_today`` was worked out for (Workforce.slowdown)
+        self.slowdown_today = 1.0
 
     def tenure(self, day: int) -> int:
         return day - self.start_day
@@ -94,7 +96,8 @@ class Post:
 
 
 class Waiter:
-    """An action's request for a caseload place: of one professional (``who``) or of anyone."""
+    """An action's request for a caseload place, of one professional (``who``) or of anyone, made
+    when it cannot simply take one (:meth:`CaseloadPool.request`)."""
 
     __slots__ = ("who", "deadline", "pending", "generator", "pool", "place")
 
@@ -123,10 +126,17 @@ class CaseloadPool:
         self.items: list[Place] = []  # free places, longest-free first
         self.waiting: deque[Waiter] = deque()  # requests still waiting, first come first
 
-    def request(self, who: "Professional | None", deadline: float) -> Waiter:
+    def request(self, who: "Professional | None", deadline: float) -> "Place | Waiter":
         """Ask for a place (of ``who`` only, if given) until ``deadline``; the care generator that
-        asks yields the returned waiter at once, and is resumed with the place or, at the
-        deadline, with None."""
+        asks yields the returned value at once. With nobody waiting and a place it accepts free,
+        that is the place itself: the offer a new waiter would get would grant it that very place
+        (unless the pool is busy, most requests are granted this way, and making, queueing and
+        offering to a waiter for each was a tenth of the care queue's time). Otherwise it is a
+        waiter, and the generator is resumed with a place or, at the deadline, with None."""
+        if not self.waiting and self.items:
+            place = self._take(who)
+            if place is not None:
+                return place
         waiter = Waiter(self, who, deadline)
         self.waiting.append(waiter)
         self.offer()
@@ -145,32 +155,36 @@ class CaseloadPool:
         k = 0
         while k < len(waiting) and items:
             waiter = waiting[k]
-            who = waiter.who
-            if who is None:
-                place = items.pop(0)
-            else:
-                for j, item in enumerate(items):
-                    if item.professional is who:
-                        place = items.pop(j)
-                        break
-                else:
-                    k += 1
-                    continue
+            place = self._take(waiter.who)
+            if place is None:
+                k += 1
+                continue
             del waiting[k]
-            place.professional.free -= 1
             waiter.pending = False
             if waiter.generator is None:  # granted as it was made: resumed as soon as it is yielded
                 waiter.place = place
             else:
                 self.env.wake(waiter.generator, place)
 
-    def take_first(self) -> "Place | None":
-        """The longest-free place, outside the queue (care navigators at MDT review), or None."""
-        if not self.items:
-            return None
-        place = self.items.pop(0)
+    def _take(self, who: "Professional | None") -> "Place | None":
+        """Take the longest-free place a request for ``who`` (anyone, if None) accepts out of the
+        free places (there is at least one), or None if it accepts none of them."""
+        items = self.items
+        if who is None:
+            place = items.pop(0)
+        else:
+            for j, item in enumerate(items):
+                if item.professional is who:
+                    place = items.pop(j)
+                    break
+            else:
+                return None
         place.professional.free -= 1
         return place
+
+    def take_first(self) -> "Place | None":
+        """The longest-free place, outside the queue (care navigators at MDT review), or None."""
+        return self._take(None) if self.items else None
 
     def withdraw(self, person: "Professional") -> "list[Place]":
         """Take all of ``person``'s free places out of the pool (absence or leaving), longest-free
@@ -571,9 +585,18 @@ class Workforce:
         self.coordination_share = min(0.8, minutes / (wf.contracted_hours * 60.0))
 
     def slowdown(self, person: Professional, day: int) -> float:
-        """How much longer an action takes for this person today than its nominal length."""
-        capability = person.capability(day, self._joint_training, self._new_starter_days)
-        return (1.0 + 0.3 * person.burnout) / (capability * (1.0 - self.coordination_share))
+        """How much longer an action takes for this person today than its nominal length.
+
+        Worked out at the person's first action of the day and kept for the rest of it: burnout
+        and the coordination share change only in the daily step, which runs before every care
+        step of its day (a care step due at day ``d`` runs after SimPy's event at ``d``), and
+        tenure only from day to day. People act on a few actions a day each.
+        """
+        if person.slowdown_day != day:
+            capability = person.capability(day, self._joint_training, self._new_starter_days)
+            person.slowdown_today = (1.0 + 0.3 * person.burnout) / (capability * (1.0 - self.coordination_share))
+            person.slowdown_day = day
+        return person.slowdown_today
 
     def _update_trust(self) -> None:
         """Contact builds trust (each pair meets less often in a large team); it decays without.
@@ -653,7 +676,9 @@ class Workforce:
 
     def joint_work(self, people: list[Professional], gain: float | None = None) -> None:
         """Working a case together builds trust between everyone involved."""
-        idx = list(dict.fromkeys(p.post.index for p in people if p.in_post))
+        if len(people) < 2:  # (a third of plans: one professional, nobody to build trust with)
+            return
+        idx = list(dict.fromkeys([p.post.index for p in people if p.in_post]))
         if len(idx) < 2:
             return
         n = self._trust.shape[0]
