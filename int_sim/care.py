@@ -362,17 +362,26 @@ class CareSystem:
             known = self.known = [e for e in self.known if not e.closed and not e.reviewed]
             if not known or capacity <= 0:
                 continue
-            # highest risk first, first known first among equals (a stable sort, as list.sort);
-            # the backlog can be long (hundreds of thousands at a million residents), so the
-            # reordering is done by numpy on an array of the episodes
-            residents = np.fromiter(map(_RESIDENT, known), dtype=np.intp, count=len(known))
-            risk = -(1.0 + self.population.excess_of(residents)) * self.population.weight[residents]
-            cases = np.empty(len(known), dtype=object)
-            cases[:] = known
-            cases = cases[np.argsort(risk, kind="stable")]
-            chosen, self.known = cases[:capacity].tolist(), cases[capacity:].tolist()
+            ordered = self._highest_risk_first(known)
+            chosen, self.known = ordered[:capacity], ordered[capacity:]
             for episode in chosen:
                 self._review(episode, navigators)
+
+    def _highest_risk_first(self, known: list[Episode]) -> list[Episode]:
+        """The known episodes, highest risk first, first known first among equals (a stable sort,
+        as list.sort).
+
+        The backlog can be long (hundreds of thousands at a million residents), so the reordering
+        is done by numpy on an array of the episodes. That array lives only in this function: an
+        object array's references are invisible to the garbage collector, so one kept in the
+        meetings' generator would keep its episodes, and through them the whole finished model,
+        alive for ever.
+        """
+        residents = np.fromiter(map(_RESIDENT, known), dtype=np.intp, count=len(known))
+        risk = -(1.0 + self.population.excess_of(residents)) * self.population.weight[residents]
+        cases = np.empty(len(known), dtype=object)
+        cases[:] = known
+        return cases[np.argsort(risk, kind="stable")].tolist()
 
     def _review(self, episode: Episode, navigators) -> None:
         """A joint plan: every need no route has taken up starts together, after an in-team hand-off."""

@@ -30,7 +30,7 @@ from scipy import stats
 
 from . import __version__
 from .metrics import daily_frame as frame_of_series, paired_with_counterfactual
-from .model import STREAMS, NeighbourhoodModel
+from .model import STREAMS, NeighbourhoodModel, collector_paused
 from .precision import PrecisionRule, decide
 from .recorded_draws import RecordedDraws
 from .scenario import Scenario, counterfactual
@@ -59,7 +59,12 @@ _Series = tuple[dict[str, np.ndarray], int, int]
 def _replication(scenarios: dict[str, Scenario], seed: int, replication: int) -> dict[str, tuple[dict[str, float], _Series]]:
     """:func:`simulate_replication` before any frame is built: metrics and daily series per configuration
     (small to send back from a worker; the frames are built where the results are gathered)."""
-    seeds = replication_seeds(seed, replication)
+    with collector_paused():  # until the models are dropped: the first collection then frees them
+        return _replication_runs(scenarios, replication_seeds(seed, replication))
+
+
+def _replication_runs(scenarios: dict[str, Scenario], seeds: dict[str, np.random.SeedSequence]
+                      ) -> dict[str, tuple[dict[str, float], _Series]]:
     counterfactual_runs: dict[str, tuple[dict[str, float], _Series, np.ndarray, RecordedDraws]] = {}
     out = {}
     for name, scenario in scenarios.items():

@@ -11,8 +11,11 @@ run with the same seed see the same residents and the same underlying events.
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import threading
+import weakref
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -32,6 +35,29 @@ STREAMS = ("population", "risk", "events", "signs", "information", "care", "work
 """Named random streams, one child SeedSequence each, in this fixed order."""
 
 
+class _AgentIdCounters(weakref.WeakKeyDictionary):
+    """Mesa's per-model agent id counters, held weakly, so a finished model can be freed.
+
+    Why: Mesa 3.3 (the version pip gives Python 3.11) numbers each model's agents from a
+    class-level ``defaultdict`` keyed by the model itself (``mesa.Agent._ids``), so every model
+    ever created stayed alive for the life of the process: about 34 MB per 50,000-resident
+    replication, which a long sweep or the app's server would accumulate until memory ran out
+    (Mesa issue #3179; later Mesa assigns ids in ``Model.register_agent`` instead, PR #3180). The
+    same counters, starting at 1 for each model, are kept here only as long as their model lives.
+    """
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = self[model] = itertools.count(1)
+            return counter
+
+
+if isinstance(mesa.Agent.__dict__.get("_ids"), defaultdict):  # a Mesa with the leak: hold models weakly
+    mesa.Agent._ids = _AgentIdCounters(mesa.Agent._ids)
+
+
 class _CollectorPause:
     """Python's cyclic garbage collector, paused while any model runs in this process.
 
@@ -40,7 +66,11 @@ class _CollectorPause:
     every episode and every imported object again: 10% of a 50,000-resident run's CPU time and
     15% at 200,000 (benchmarks/README.md). A run makes almost no cyclic garbage (about 20
     objects in a 50,000-resident run: a professional who leaves while absent, and their
-    withheld places), so memory is freed by reference counting as before and stays bounded.
+    withheld places), so memory is freed by reference counting as before. The exception is the
+    finished model itself, a cycle (Mesa agents refer to their model): a replication therefore
+    keeps the collector paused until it has dropped its models (``experiment``), and the first
+    collection afterwards finds them still in the youngest generation and frees them, so a long
+    sweep's memory stays flat.
 
     The collector's state is process-wide, so it is restored whatever happens: the first run to
     start (in any thread) disables it if it was enabled, and the last to end re-enables it, also
@@ -77,7 +107,8 @@ class _CollectorPause:
                     gc.enable()
 
 
-_collector_paused = _CollectorPause()
+collector_paused = _CollectorPause()
+"""``with collector_paused():`` pauses the garbage collector (see :class:`_CollectorPause`)."""
 
 
 @dataclass
@@ -150,7 +181,7 @@ class NeighbourhoodModel(mesa.Model):
         """Run to the end of the horizon and return the metrics, building no frame: the daily
         series stay in ``recorder.series`` (parallel workers send those back, not frames). The
         garbage collector is paused meanwhile (see :class:`_CollectorPause`)."""
-        with _collector_paused():
+        with collector_paused():
             self.env.process(self._clock())
             self.env.run(until=self.total_days)
             return self.recorder.metrics(self.scenario, self.care, self.workforce)
