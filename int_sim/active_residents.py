@@ -23,6 +23,9 @@ class ActiveResidents:
     population then writes in both places)."""
 
     _INITIAL_CAPACITY = 1024
+    _STATE = ("excess", "protection")
+    """The residents' own state, 0 in a new row. Unused rows are kept at 0 (:meth:`compact` clears
+    the rows it frees), so :meth:`add`, twice a day, need not reset them."""
 
     def __init__(self, copied: dict[str, np.ndarray]):
         self._copied = copied
@@ -33,8 +36,8 @@ class ActiveResidents:
 
     def _allocate(self, capacity: int) -> None:
         old, n = self._columns, self.count
-        self._columns = {"resident": np.empty(capacity, dtype=np.intp), "excess": np.zeros(capacity),
-                         "protection": np.zeros(capacity)}
+        self._columns = {"resident": np.empty(capacity, dtype=np.intp)}
+        self._columns.update({name: np.zeros(capacity) for name in self._STATE})
         self._columns.update({name: np.empty(capacity, dtype=values.dtype) for name, values in self._copied.items()})
         for name, column in old.items():
             self._columns[name][:n] = column[:n]
@@ -48,20 +51,19 @@ class ActiveResidents:
     def add(self, residents: np.ndarray) -> np.ndarray:
         """Make ``residents`` (distinct) active if they are not, and return their rows."""
         slots = self.slot[residents]
-        new = residents[slots < 0]
+        is_new = slots < 0
+        new = residents[is_new]
         if new.size == 0:
             return slots
         start, end = self.count, self.count + new.size
         if end > self.resident.size:
             self._allocate(max(2 * self.resident.size, end))
-        self.slot[new] = np.arange(start, end)
+        slots[is_new] = self.slot[new] = np.arange(start, end)
         self.resident[start:end] = new
-        self.excess[start:end] = 0.0
-        self.protection[start:end] = 0.0
         for name, values in self._copied.items():
             self._columns[name][start:end] = values[new]
         self.count = end
-        return self.slot[residents]
+        return slots
 
     def add_one(self, resident: int) -> int:
         """The row of one resident, made active if they are not (for plans, one at a time)."""
@@ -77,5 +79,7 @@ class ActiveResidents:
         kept = np.flatnonzero(keep)
         for column in self._columns.values():
             column[:kept.size] = column[kept]
+        for name in self._STATE:
+            self._columns[name][kept.size:n] = 0.0
         self.count = kept.size
         self.slot[self.resident[:kept.size]] = np.arange(kept.size)

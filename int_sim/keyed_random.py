@@ -28,23 +28,26 @@ class KeyedUniforms:
     """Uniforms in [0, 1) for (day, resident) pairs of one population, under one key."""
 
     def __init__(self, key: int, population_size: int):
-        self._key = np.uint64(key)
-        self._size = np.uint64(population_size)
+        self._key = key
+        self._day_step = population_size * int(_GAMMA) % 2**64
 
     def draw(self, day: int, residents: np.ndarray) -> np.ndarray:
         """One uniform per resident in ``residents`` (any order, repeats allowed) for ``day``.
 
         In place on one array (modulo 2**64, as the generator is defined): called twice a day on
-        thousands of residents, where every temporary array costs time.
+        thousands of residents, where every temporary array costs time. The mixer's input
+        ``key + (d * size + i) * gamma`` is taken as ``i * gamma + (key + d * size * gamma)``, the
+        same number modulo 2**64, so the day's part is one scalar, added to the array once.
         """
         z = residents.astype(np.uint64)
-        z += np.uint64(day) * self._size
         z *= _GAMMA
-        z += self._key
+        z += np.uint64((self._key + day * self._day_step) % 2**64)
         z ^= z >> _S30
         z *= _MIX1
         z ^= z >> _S27
         z *= _MIX2
         z ^= z >> _S31
         z >>= _S11
-        return z * (1.0 / 9007199254740992.0)  # the top 53 bits, as numpy's random()
+        # the top 53 bits, as numpy's random(); read as int64 (the same values, all below 2**53),
+        # which converts to float faster than uint64 does
+        return z.view(np.int64) * (1.0 / 9007199254740992.0)

@@ -92,6 +92,7 @@ class Population:
         self.crisis_rate = np.array([r.crisis_rate for r in group_rates]) / 365.0
         self.onset_probability = 1.0 - np.exp(-np.array([r.deterioration_rate for r in group_rates]) / 365.0)
         self.group_size = np.bincount(self.group, minlength=len(GROUPS))
+        self._group_sizes = self.group_size.tolist()  # as Python ints, for the per-group scalar draws
 
         # dynamic state: the active residents' excess risk and protection live in their table;
         # hospital stays and protection are also kept for every resident, for readers
@@ -108,7 +109,6 @@ class Population:
         total_weight = np.bincount(self.group, weights=self.weight, minlength=len(GROUPS))
         self._group_weight_divisor = np.where(total_weight > 0, total_weight, 1.0)  # 1 for an empty group
         self._by_group = np.argsort(self._group_index, kind="stable")
-        self._group_ids = np.arange(len(GROUPS))
         self._group_end = np.cumsum(self.group_size)
         self._group_start = self._group_end - self.group_size
         self._max_weight = np.zeros(len(GROUPS))
@@ -215,7 +215,8 @@ class Population:
         if day % TIDY_INTERVAL_DAYS == 0:
             self._tidy(day)
         table = self._active
-        table.rows("excess")[:] *= self._decay
+        excess = table.rows("excess")
+        excess *= self._decay  # in place on the view (``rows(...)[:] *=`` would also copy it onto itself)
         onset, jumps = self._onsets(day)
         if onset.size:
             rows = table.add(onset)  # first: adding may move the columns
@@ -237,11 +238,16 @@ class Population:
         exactly 1 for everyone else, who therefore add nothing to ``Z_g - 1``.
         """
         table = self._active
-        factor = np.where(table.rows("protected_until") >= day, 1.0 - table.rows("protection"), 1.0)
-        factor[table.rows("hospital_until") >= day] = 0.0
-        multiplier = self._active_multiplier = (1.0 + table.rows("excess")) * factor
-        shift = np.bincount(table.rows("group"), weights=table.rows("weight") * (multiplier - 1.0),
-                            minlength=len(GROUPS))
+        # 1 - protection where a plan protects, else 1, then 0 in hospital: products with the masks
+        # are cheaper than np.where and exact (a factor times 1 is itself, times 0 is 0)
+        factor = np.multiply(table.rows("protected_until") >= day, table.rows("protection"))
+        np.subtract(1.0, factor, out=factor)
+        factor *= table.rows("hospital_until") < day
+        multiplier = self._active_multiplier = np.add(table.rows("excess"), 1.0)
+        multiplier *= factor
+        change = multiplier - 1.0
+        change *= table.rows("weight")
+        shift = np.bincount(table.rows("group"), weights=change, minlength=len(GROUPS))
         return 1.0 + shift / self._group_weight_divisor
 
     def draw_events(self, day: int, normaliser: np.ndarray, length_of_stay: float) -> tuple[np.ndarray, np.ndarray]:
@@ -257,7 +263,8 @@ class Population:
         ordinary, v_ordinary = candidates[usual], v_candidates[usual]
         # the active residents: one keyed draw each against their own p_i
         active = table.rows("resident")
-        p_any = table.rows("event_rate") * self._active_multiplier / z[table.rows("group")]
+        p_any = table.rows("event_rate") * self._active_multiplier
+        p_any /= z.take(table.rows("group"))
         u = self._event_uniforms.draw(day, active)
         hit = np.flatnonzero(u < p_any)
         residents = np.concatenate([ordinary, active[hit]])
@@ -335,20 +342,22 @@ class Population:
         A group whose probability is above ``DENSE_ABOVE`` (only with extreme rates) is drawn
         resident by resident instead, where repeats would take many rounds to redraw.
         """
-        probability = np.minimum(probability, 1.0)
-        dense = probability > DENSE_ABOVE
-        counts = rng.binomial(self.group_size, np.where(dense, 0.0, probability))
-        chosen = [self._by_group[self._group_start[g]:self._group_end[g]][rng.random(self.group_size[g]) < probability[g]]
-                  for g in np.flatnonzero(dense)]
-        total = int(counts.sum())
+        probability = np.minimum(probability, 1.0).tolist()
+        # a scalar call per group: for a handful of groups cheaper than numpy's array call, and the
+        # same numbers (a dense group's count, like an array call's at probability 0, draws none)
+        counts = [rng.binomial(n, p) if p <= DENSE_ABOVE else 0 for n, p in zip(self._group_sizes, probability)]
+        chosen = [self._by_group[self._group_start[g]:self._group_end[g]][rng.random(self._group_sizes[g]) < p]
+                  for g, p in enumerate(probability) if p > DENSE_ABOVE]
+        total = sum(counts)
         if total:
-            group = np.repeat(self._group_ids, counts)
-            position = self._group_start[group] + (rng.random(total) * self.group_size[group]).astype(np.intp)
+            # each drawn position's group block, repeated: sorting the positions keeps every group
+            # in its block, so these stay aligned with them through the redraws
+            start, size = np.repeat(self._group_start, counts), np.repeat(self.group_size, counts)
+            position = start + (rng.random(total) * size).astype(np.intp)
             position.sort()
             repeat = np.flatnonzero(position[1:] == position[:-1]) + 1
             while repeat.size:
-                group = np.searchsorted(self._group_end, position[repeat], side="right")
-                position[repeat] = self._group_start[group] + (rng.random(repeat.size) * self.group_size[group]).astype(np.intp)
+                position[repeat] = start[repeat] + (rng.random(repeat.size) * size[repeat]).astype(np.intp)
                 position.sort()
                 repeat = np.flatnonzero(position[1:] == position[:-1]) + 1
             chosen.append(self._by_group[position])
