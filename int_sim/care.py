@@ -43,6 +43,8 @@ from .scenario import CO_LOCATION_LEVEL, ROLES, Scenario
 from .workforce import Place, Professional, Waiter, Workforce
 
 ROLE_INDEX = {role: i for i, role in enumerate(ROLES)}
+ROLE_BIT = {role: 1 << i for i, role in enumerate(ROLES)}
+"""A role's bit in a bitmask over ROLES: the population's needs and an episode's ``pending``."""
 
 
 _CALL = object()
@@ -190,14 +192,20 @@ NO_EPISODE, OPEN, KNOWN = 0, 1, 2
 
 @dataclass(eq=False, slots=True)
 class Episode:
-    """One resident's deterioration, from the first sign a service sees until the plan ends."""
+    """One resident's deterioration, from the first sign a service sees until the plan ends.
+
+    The roles still pending and the organisations seen are bitmasks, not sets, and the list of
+    professionals is made at the first action: a run keeps thousands of episodes, whose sets (two
+    each) were a quarter of the objects the garbage collector has to free when a finished
+    model is dropped (:class:`int_sim.model._CollectorPause`).
+    """
 
     resident: int
     opened: int
     seen_by: str
     needs: tuple[str, ...]  # in the order usual care takes them: the service that saw the sign first
     measured: bool
-    pending: set[str]  # needs no route has taken up yet (usual care, or the team after review)
+    pending: int  # bitmask (ROLE_BIT) of the needs no route has taken up yet (usual care, or the team after review)
     outstanding: int  # needs without an outcome (DONE, LOST or UNMET) yet: the episode ends at 0
     actions_done: int = 0
     known_day: int | None = None
@@ -205,8 +213,8 @@ class Episode:
     first_action_day: float | None = None
     crisis_before_action: bool = False
     navigator: Place | None = None
-    professionals: list[Professional] = field(default_factory=list)
-    organisations_seen: set[str] = field(default_factory=set)
+    professionals: list[Professional] | tuple[()] = ()  # who acted, in order; a list from the first action on
+    organisations_seen: int = 0  # bitmask of the organisations that acted (CareSystem._organisation_bit)
     repeat_assessments: int = 0
     closed: bool = False
 
@@ -248,7 +256,11 @@ class CareSystem:
         # per resident: NO_EPISODE, OPEN (not yet on its way to the team) or KNOWN (on its way or known)
         self._status = np.full(population.size, NO_EPISODE, dtype=np.int8)
         self.known: list[Episode] = []  # known to the team, awaiting MDT review
-        self.last_professional: dict[tuple[int, str], Professional] = {}
+        # per role, resident -> the professional who last acted for them in that role (continuity);
+        # keyed by role, then resident, so a run makes no (resident, role) key per action
+        self.last_professional: dict[str, dict[int, Professional]] = {role: {} for role in ROLES}
+        # each organisation's bit in an episode's ``organisations_seen``
+        self._organisation_bit = {org: 1 << i for i, org in enumerate(workforce.organisations.values())}
         self.totals = CareTotals()
         self._establishment = {role: workforce.establishment(role) for role in ROLES}
         # scenario look-ups and constant factors of the hot paths, taken once (each product is
@@ -324,7 +336,7 @@ class CareSystem:
         ordered = self._ordered_needs.get((bits, seen_by))
         if ordered is None:  # the seeing service acts first
             ordered = self._ordered_needs[bits, seen_by] = tuple(sorted(needs, key=lambda role: role != seen_by))
-        episode = Episode(resident, day, seen_by, ordered, day >= self.warmup_days, set(ordered), len(ordered))
+        episode = Episode(resident, day, seen_by, ordered, day >= self.warmup_days, bits, len(ordered))
         self.open[resident] = episode
         self._status[resident] = OPEN
         if episode.measured:
@@ -393,31 +405,30 @@ class CareSystem:
             place.professional.busy += 1
             episode.navigator = place
         loss = self._referral_loss * 0.3 * (0.3 if episode.navigator else 1.0)
-        pending = episode.pending
+        pending, episode.pending = episode.pending, 0  # the team takes up every role still pending
         for role in episode.needs:
-            if role in pending:
-                pending.remove(role)
+            if pending & ROLE_BIT[role]:
                 delay, lost = self._handoff(episode, role, self._team_handoff_days, loss)
                 self.env.after(delay, self._joint_action(episode, role, lost))
 
     # --- the two routes ------------------------------------------------------------------
     def _usual_care(self, episode: Episode):
         """Each service acts in turn, after a referral unless it saw the sign; started after the wait to decide."""
-        pending = episode.pending
         first = True
         for role in episode.needs:
-            if role not in pending:
+            bit = ROLE_BIT[role]
+            if not episode.pending & bit:
                 continue
             if not (first and role == episode.seen_by):  # anyone but the service that saw the sign needs a referral
                 delay, lost = self._handoff(episode, role, self._referral_days, self._referral_loss)
                 yield delay
-                if role not in pending:
+                if not episode.pending & bit:
                     continue  # the team took it over meanwhile
                 if lost:
-                    pending.remove(role)
+                    episode.pending ^= bit
                     self._mark(episode, role, LOST)
                     continue
-            pending.remove(role)
+            episode.pending ^= bit
             first = False
             yield from self._act(episode, role)
         self._finish_if_resolved(episode)
@@ -448,8 +459,8 @@ class CareSystem:
             self._mark(episode, role, UNMET)
             return
         pool = self.workforce.pools[role]
-        key = (episode.resident, role)
-        previous = self.last_professional.get(key)
+        last_professional = self.last_professional[role]
+        previous = last_professional.get(episode.resident)
         # the same professional as last time if they have a place free now, otherwise anyone
         if previous is not None and previous.in_post and previous.free:
             who = previous
@@ -469,15 +480,18 @@ class CareSystem:
         if episode.measured and previous is not None and previous.in_post:
             self.totals.continuity_opportunities += 1
             self.totals.continuity_kept += person is previous
-        self.last_professional[key] = person
+        last_professional[episode.resident] = person
         length = self._action_days[role]
-        organisation = person.organisation.name
-        if episode.organisations_seen and organisation not in episode.organisations_seen \
-                and next(self._uniforms) >= self.record_flow:
+        organisation = self._organisation_bit[person.organisation]
+        seen = episode.organisations_seen
+        if seen and not seen & organisation and next(self._uniforms) >= self.record_flow:
             episode.repeat_assessments += 1
             length *= 1 + self._repeat_extra
-        episode.organisations_seen.add(organisation)
-        episode.professionals.append(person)
+        episode.organisations_seen = seen | organisation
+        if episode.professionals:
+            episode.professionals.append(person)
+        else:  # (no list for the episodes nobody acts on)
+            episode.professionals = [person]
         yield length * self.workforce.slowdown(person, int(now))
         self.workforce.release(place)
         self._mark(episode, role, DONE)
