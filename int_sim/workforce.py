@@ -283,14 +283,21 @@ class Staffing:
 
     @cached_property
     def trust_cells(self) -> np.ndarray:
-        """Flat indices of the trust matrix's cells between the people in post, row by row."""
+        """Flat indices of the posts x posts matrix's cells between the people in post, row by row."""
         return (self.posts[:, None] * self._all_posts + self.posts).ravel()
 
 
+def pair_offset(first, posts: int):
+    """Where post ``first``'s pairs start in the pair trust vector, less the second post's index:
+    its pair with a later post ``second`` is at ``pair_offset(first, posts) + second``. The pairs
+    are the upper triangle of the posts x posts matrix, row by row: first 0 with 1 to n - 1,
+    then 1 with 2 to n - 1, and so on (``np.triu_indices(posts, 1)`` order)."""
+    return first * (2 * posts - first - 3) // 2 - 1
+
+
 TRUST_BAND_CELLS = 65_536
-"""Cells of the trust matrix updated at a time: the band and its two buffers (1.5 MB) stay in
-cache, where whole-matrix passes over 840 x 840 posts (5.6 MB each) ran at memory speed and took
-twice as long."""
+"""Pairs of the trust vector updated at a time: the band and its two buffers (1.5 MB) stay in
+cache, where whole passes over the 352,000 pairs of 840 posts (2.8 MB each) run at memory speed."""
 
 
 class Workforce:
@@ -306,16 +313,17 @@ class Workforce:
         self.posts = self._posts()
         n = len(self.posts)
         self.stranger_trust = scenario.workforce.stranger_trust
-        self._trust = np.full((n, n), self.stranger_trust)
-        np.fill_diagonal(self._trust, 1.0)
-        self._joint_cells: list[int] = []  # flat cells of joint work not yet applied to _trust (see trust)
-        band = max(1, TRUST_BAND_CELLS // max(n, 1))
-        self._trust_buffers = (np.empty((min(band, n), n)), np.empty((min(band, n), n)))
+        pairs = n * (n - 1) // 2
+        self._pair_trust = np.full(pairs + 1, self.stranger_trust)  # see trust
+        self._pair_trust[pairs] = 1.0  # the self-trust slot
+        self._pair_offsets = pair_offset(np.arange(n), n).tolist()  # (see pair_offset)
+        self._joint_cells: list[int] = []  # pairs of joint work not yet applied to _pair_trust (see _current_pair_trust)
+        band = min(TRUST_BAND_CELLS, pairs)
+        self._trust_buffers = (np.empty(band), np.empty(band))
         self._staffing: Staffing | None = None  # who is in post, rebuilt when needed after a change
         self._contact_gain: float | np.ndarray | None = None  # of the current staffing, when computed
         organisation_index = {organisation: i for i, organisation in enumerate(self.organisations.values())}
         self._organisation_of_post = np.array([organisation_index[p.organisation] for p in self.posts], dtype=np.intp)
-        self._same_org = self._organisation_of_post[:, None] == self._organisation_of_post
         self.role_trust = np.full((len(ROLES), len(ROLES)), self.stranger_trust)
         self.role_trust_rows = self.role_trust.tolist()  # the same values as Python floats, for hand-offs
         self._joint_training = team.joint_training
@@ -392,10 +400,10 @@ class Workforce:
         person = Professional(self.model, post, self.scenario, start_day=day - (4 * self.scenario.workforce.new_starter_days if day == 0 else 0))
         post.occupant, post.fill_day = person, None
         self._staffing_changed()
-        i = post.index
-        self.trust[i, :] = self.stranger_trust
-        self.trust[:, i] = self.stranger_trust
-        self.trust[i, i] = 1.0
+        i, trust = post.index, self._current_pair_trust()
+        pairs = self._pair_of_cell[i]  # (the self-trust slot at i, left at 1)
+        trust[pairs[:i]] = self.stranger_trust
+        trust[pairs[i + 1:]] = self.stranger_trust
         for _ in range(person.caseload):
             self.pools[post.role].put(Place(person))
 
@@ -601,8 +609,9 @@ class Workforce:
     def _update_trust(self) -> None:
         """Contact builds trust (each pair meets less often in a large team); it decays without.
 
-        The matrix is updated in place a band of rows at a time (``TRUST_BAND_CELLS``); every cell
-        gets the same operations in the same order as in one whole-matrix pass.
+        Each pair is updated once, in the pair trust vector (see :attr:`trust`), in place, a band
+        of pairs at a time (``TRUST_BAND_CELLS``): it gets the same operations in the same order
+        as either of its two cells would in a pass over the whole matrix, at half the cost.
         """
         team, wf = self.scenario.team, self.scenario.workforce
         if len(self.staffing.people) < 2:
@@ -611,25 +620,25 @@ class Workforce:
             self._contact_gain = self._contact_gain_of_staffing()
         gain = self._contact_gain
         floor, decay = 0.1 * team.shared_vision, wf.trust_decay_per_day
-        t = self.trust
+        t = self._current_pair_trust()
         build, fade = self._trust_buffers
-        band = len(build)
-        for start in range(0, len(t), band):
-            rows = t[start:start + band]
-            b, f = build[:len(rows)], fade[:len(rows)]
+        band, pairs = len(build), len(t) - 1  # (the self-trust slot stays 1)
+        for start in range(0, pairs, band):
+            cells = t[start:min(start + band, pairs)]
+            b, f = build[:len(cells)], fade[:len(cells)]
             # t += gain * min(contact, 1) * (1 - t) - decay * max(t - floor, 0), term by term
-            np.subtract(1.0, rows, out=b)
+            np.subtract(1.0, cells, out=b)
             b *= gain if isinstance(gain, float) else gain[start:start + band]
-            np.subtract(rows, floor, out=f)
+            np.subtract(cells, floor, out=f)
             np.maximum(f, 0, out=f)  # (what f.clip(0, out=f) calls)
             f *= decay
             b -= f
-            rows += b
-        t.flat[::len(t) + 1] = 1.0  # the diagonal, as np.fill_diagonal sets it (without its overhead)
+            cells += b
 
     def _contact_gain_of_staffing(self) -> float | np.ndarray:
         """Each pair's daily trust gain from contact, given who is in post: a number when the
-        team works together, else a posts x posts matrix (contact within organisations only)."""
+        team works together, else one per pair, as the pair trust vector holds them (contact
+        within organisations only)."""
         team, wf = self.scenario.team, self.scenario.workforce
         gain = wf.trust_gain_per_contact * (1.0 + 0.5 * team.shared_vision + 0.5 * team.leadership
                                             + 0.3 * team.joint_training)
@@ -638,59 +647,87 @@ class Workforce:
         # gain by up to 2.3, and a share above 1 would overshoot 1 (and, with fast decay, diverge).
         if self.integrated:  # the same for every pair
             return min(gain * min(contacts / (len(self.staffing.people) - 1), 1.0), 1.0)
-        # colleagues in post in each post's organisation; a pair in different organisations has
-        # no contact, and min(gain * min(0, 1), 1) is 0, so only each post's own value is computed
+        # colleagues in post in each organisation; a pair in different organisations has no
+        # contact, and min(gain * min(0, 1), 1) is 0, so only each organisation's value is computed
         in_post = np.bincount(self._organisation_of_post[self.staffing.posts], minlength=len(self.organisations))
-        per_org = np.maximum(in_post[self._organisation_of_post] - 1, 1)
+        per_org = np.maximum(in_post - 1, 1)
         own_organisation = np.minimum(gain * np.minimum(contacts / per_org, 1.0), 1.0)
-        return np.where(self._same_org, own_organisation[:, None], 0.0)
+        return np.append(own_organisation, 0.0).take(self._organisation_of_pairs)
+
+    @cached_property
+    def _pair_of_cell(self) -> np.ndarray:
+        """Where in the pair trust vector (see :attr:`trust`) each cell of the posts x posts
+        matrix is: the pair's position either way round, the self-trust slot on the diagonal."""
+        n = len(self.posts)
+        post = np.arange(n)
+        first, second = np.minimum.outer(post, post), np.maximum.outer(post, post)
+        positions = pair_offset(first, n) + second
+        np.fill_diagonal(positions, n * (n - 1) // 2)
+        return positions
+
+    @cached_property
+    def _organisation_of_pairs(self) -> np.ndarray:
+        """For each pair of posts, in pair trust vector order, the organisation both are in, or
+        the number of organisations (one past the last) when they are in different ones."""
+        first, second = np.triu_indices(len(self.posts), 1)
+        organisation = self._organisation_of_post
+        return np.where(organisation[first] == organisation[second], organisation[first], len(self.organisations))
 
     @property
     def trust(self) -> np.ndarray:
-        """Pairwise trust between posts (posts x posts, 1 on the diagonal), up to date.
+        """Pairwise trust between posts (posts x posts, symmetric, 1 on the diagonal), up to date,
+        as a new array.
+
+        Trust is the same both ways (a pair's contact, joint work and meetings count for both),
+        so the model keeps one value per pair: the upper triangle of this matrix, row by row, in a
+        vector (:func:`pair_offset`), followed by a self-trust slot that stays 1. The daily
+        update then costs half a pass over the whole matrix. The model reads and writes the
+        vector; the matrix is built from it for readers that want it whole (network views, tests).
+        """
+        return self._current_pair_trust().take(self._pair_of_cell)
+
+    def _current_pair_trust(self) -> np.ndarray:
+        """The pair trust vector (see :attr:`trust`), up to date.
 
         Joint work on a case (the default gain) is collected and applied here, in one pass, the
-        next time anyone reads the matrix: the daily update reads it every day. Every cell gets
-        the same sequence of updates as if each had been applied at once, because nothing else
-        touches the matrix in between, so the values are identical.
+        next time anyone reads trust: the daily update reads it every day. Every pair gets the
+        same sequence of updates as if each had been applied at once, because nothing else
+        touches trust in between, so the values are identical.
         """
         if self._joint_cells:
             self._apply_joint_work()
-        return self._trust
-
-    @trust.setter
-    def trust(self, value: np.ndarray) -> None:
-        self._joint_cells.clear()
-        self._trust = value
+        return self._pair_trust
 
     def _apply_joint_work(self) -> None:
-        """Apply the collected joint work, one cell at a time in the order collected (a cell
-        collected twice is updated twice). A day's few dozen cells cost less this way than in
-        the numpy calls it would take to find and repeat the cells collected more than once."""
+        """Apply the collected joint work, one pair at a time in the order collected (a pair
+        collected twice is updated twice). A day's few dozen pairs cost less this way than in
+        the numpy calls it would take to find and repeat the pairs collected more than once."""
         gain = self.scenario.workforce.trust_gain_joint_work
-        flat = self._trust.reshape(-1)  # a view
-        for cell in self._joint_cells:  # the diagonal is never collected (see joint_work)
-            value = flat.item(cell)
-            flat[cell] = value + gain * (1.0 - value)
+        trust = self._pair_trust
+        for cell in self._joint_cells:  # the self-trust slot is never collected (see joint_work)
+            value = trust.item(cell)
+            trust[cell] = value + gain * (1.0 - value)
         self._joint_cells.clear()
 
     def joint_work(self, people: list[Professional], gain: float | None = None) -> None:
         """Working a case together builds trust between everyone involved."""
         if len(people) < 2:  # (a third of plans: one professional, nobody to build trust with)
             return
-        idx = list(dict.fromkeys([p.post.index for p in people if p.in_post]))
+        idx = sorted({p.post.index for p in people if p.in_post})
         if len(idx) < 2:
             return
-        n = self._trust.shape[0]
-        if gain is None:  # the cells of np.ix_(idx, idx), as flat indices, applied when next read;
-            # the diagonal is left out, as the update keeps it at exactly 1 (1 + gain * 0)
-            self._joint_cells.extend([i * n + j for i in idx for j in idx if i != j])
+        if gain is None:  # each pair's position (see trust), applied when trust is next read;
+            # self-trust is left out, as the update keeps it at exactly 1 (1 + gain * 0)
+            offsets = self._pair_offsets
+            self._joint_cells.extend([offsets[i] + j for k, i in enumerate(idx) for j in idx[k + 1:]])
             return
-        cols = np.array(idx)
-        block = (cols[:, None] * n + cols).ravel()
-        flat = self.trust.reshape(-1)  # (a view, after any joint work still to apply)
-        before = flat[block]
-        flat[block] = before + gain * (1.0 - before)  # the diagonal stays exactly 1
+        # a meeting: the whole block at once, each pair in it twice and self-trust on its diagonal;
+        # every copy of a pair gets the same new value, and self-trust stays exactly 1
+        posts = np.array(idx)
+        cells = self._pair_of_cell[posts[:, None], posts]
+        trust = self._current_pair_trust()  # (after any joint work still to apply)
+        before = trust[cells]
+        trust[cells] = before + gain * (1.0 - before)
 
     def mdt_meeting(self, attendance: float) -> None:
         """A meeting is contact for everyone who attends."""
@@ -728,9 +765,10 @@ class Workforce:
 
     def _trust_in_post(self) -> np.ndarray:
         """Trust between the people in post (people x people, in post order) as a C-contiguous
-        copy, the array ``trust[np.ix_(filled, filled)]`` gives."""
+        array, the values ``trust[np.ix_(filled, filled)]`` gives."""
         n = len(self.staffing.people)
-        return self.trust.reshape(-1).take(self.staffing.trust_cells).reshape(n, n)
+        pairs = self._pair_of_cell.reshape(-1).take(self.staffing.trust_cells)
+        return self._current_pair_trust().take(pairs).reshape(n, n)
 
     def mean_trust(self) -> float:
         """Mean trust between the people in post (stranger trust with fewer than two)."""
