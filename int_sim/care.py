@@ -39,12 +39,9 @@ import numpy as np
 import simpy
 
 from .population import Population
-from .scenario import CO_LOCATION_LEVEL, ROLES, Scenario
+from .scenario import CO_LOCATION_LEVEL, ROLE_BIT, ROLE_INDEX, ROLES, Scenario
 from .workforce import Place, Professional, Waiter, Workforce
 
-ROLE_INDEX = {role: i for i, role in enumerate(ROLES)}
-ROLE_BIT = {role: 1 << i for i, role in enumerate(ROLES)}
-"""A role's bit in a bitmask over ROLES: the population's needs and an episode's ``pending``."""
 
 
 _CALL = object()

@@ -52,11 +52,10 @@ import numpy as np
 from .active_residents import ActiveResidents
 from .keyed_random import KeyedUniforms
 from .recorded_draws import RecordedDraws
-from .scenario import GROUPS, ROLES, Scenario
+from .scenario import GROUPS, ROLE_BIT, ROLES, Scenario
 
 
 AGE_UNDER_65, AGE_65_79, AGE_80_PLUS = 0, 1, 2
-ROLE_INDEX = {role: i for i, role in enumerate(ROLES)}
 
 NEGLIGIBLE_EXCESS = 0.01
 """Excess risk below this (1% of the resident's base hazard) counts as none, so a resident whose
@@ -173,7 +172,7 @@ class Population:
         bits = np.zeros(self.size, dtype=np.uint16)
 
         def add(role: str, mask: np.ndarray) -> None:
-            bits[mask] |= np.uint16(1 << ROLE_INDEX[role])
+            bits[mask] |= np.uint16(ROLE_BIT[role])
 
         add("therapist", (self.frailty >= 1) | (self.age_band == AGE_80_PLUS))  # falls and function
         add("social_worker", self.carer | (self.frailty >= 2))                 # carer strain, care needs

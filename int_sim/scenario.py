@@ -32,6 +32,10 @@ ROLES = (
     "care_navigator",
 )
 """Professional roles, in the order used for arrays throughout the model."""
+ROLE_INDEX = {role: i for i, role in enumerate(ROLES)}
+"""A role's position in ROLES (its row in role arrays)."""
+ROLE_BIT = {role: 1 << i for i, role in enumerate(ROLES)}
+"""A role's bit in a bitmask over ROLES: a resident's needs, an episode's pending roles."""
 
 GROUPS = (
     "frail_mild",
