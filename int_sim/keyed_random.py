@@ -37,10 +37,11 @@ class KeyedUniforms:
         In place on one array (modulo 2**64, as the generator is defined): called twice a day on
         thousands of residents, where every temporary array costs time. The mixer's input
         ``key + (d * size + i) * gamma`` is taken as ``i * gamma + (key + d * size * gamma)``, the
-        same number modulo 2**64, so the day's part is one scalar, added to the array once.
+        same number modulo 2**64, so the day's part is one scalar, added to the array once. The
+        residents (as ``intp``, which is free for the usual ``intp`` array) are read as ``uint64``,
+        the same bits for indices, so the first product is the new array rather than a copy of them.
         """
-        z = residents.astype(np.uint64)
-        z *= _GAMMA
+        z = np.multiply(np.asarray(residents, dtype=np.intp).view(np.uint64), _GAMMA)
         z += np.uint64((self._key + day * self._day_step) % 2**64)
         z ^= z >> _S30
         z *= _MIX1
