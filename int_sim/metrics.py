@@ -7,6 +7,7 @@ out rather than reported as a fake zero.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,10 @@ DAILY_SERIES = {
 }
 
 
+_BUSY = operator.attrgetter("busy")
+_BURNOUT = operator.attrgetter("burnout")
+
+
 class Recorder:
     """Per-day counts held in preallocated numpy arrays (no per-day pandas)."""
 
@@ -105,17 +110,24 @@ class Recorder:
             self.crises_by_quintile += np.bincount(pop.quintile[crisis] - 1, minlength=5)
 
     def record_day(self, day: int, care, workforce) -> None:
+        """The day's series. Places and WTE in post are the staffing's own totals; busy places
+        and burnout are read through C iterators, and the mean burnout is numpy's sum of the
+        same values over their count, the float ``np.mean`` gives."""
         s = self.series
-        people = workforce.in_post()
+        staffing = workforce.staffing
+        people = staffing.people
         s["open_episodes"][day] = len(care.open)
         s["awaiting_review"][day] = len(care.known)
         s["staff_in_post"][day] = len(people)
-        places = sum(p.caseload for p in people)
-        s["utilisation_pct"][day] = 100.0 * sum(p.busy for p in people) / places if places else np.nan
-        s["burnout_mean"][day] = float(np.mean([p.burnout for p in people])) if people else np.nan
+        places = staffing.places
+        s["utilisation_pct"][day] = 100.0 * sum(map(_BUSY, people)) / places if places else np.nan
+        if people:
+            s["burnout_mean"][day] = float(np.add.reduce(np.fromiter(map(_BURNOUT, people), float, len(people)))) / len(people)
+        else:
+            s["burnout_mean"][day] = np.nan
         s["trust_mean"][day] = workforce.mean_trust_cached
         if day >= self.warmup_days:
-            self.wte_days += sum(p.wte for p in people)
+            self.wte_days += staffing.wte
 
     # --- end of run ---------------------------------------------------------------------
     def metrics(self, scenario, care, workforce) -> dict[str, float]:

@@ -266,6 +266,7 @@ class Staffing:
         self.posts = np.array(self.post_indices, dtype=np.intp)
         self.vacant = [p for p in posts if p.occupant is None]
         self.places = sum(p.caseload for p in self.people)
+        self.wte = sum(p.wte for p in self.people)  # (in post order, as the recorder's daily sum was)
         self.daily_cost = [daily_cost_rate[p.role] * p.wte for p in self.people]
         # posts are created role by role, so each role's people are one run of positions
         self.role_runs: list[RoleRun] = []
