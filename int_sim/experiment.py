@@ -86,7 +86,9 @@ def _run_model(scenario: Scenario, seeds: dict[str, np.random.SeedSequence], nor
     model = NeighbourhoodModel(scenario, seeds, normaliser=normaliser, draws=draws)
     metrics = model.run_to_end()
     recorder = model.recorder
-    return metrics, (recorder.series, recorder.total_days, recorder.warmup_days), model.normaliser, model.population.draws
+    result = metrics, (recorder.series, recorder.total_days, recorder.warmup_days), model.normaliser, model.population.draws
+    model.dismantle()  # freed now by reference counting, not later by the collector
+    return result
 
 
 def _task(args):

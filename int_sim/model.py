@@ -68,9 +68,10 @@ class _CollectorPause:
     objects in a 50,000-resident run: a professional who leaves while absent, and their
     withheld places), so memory is freed by reference counting as before. The exception is the
     finished model itself, a cycle (Mesa agents refer to their model): a replication therefore
-    keeps the collector paused until it has dropped its models (``experiment``), and the first
-    collection afterwards finds them still in the youngest generation and frees them, so a long
-    sweep's memory stays flat.
+    takes its models apart (:meth:`NeighbourhoodModel.dismantle`) and keeps the collector paused
+    until it has dropped them (``experiment``), and the first collection afterwards finds what
+    is left of them still in the youngest generation and frees it, so a long sweep's memory
+    stays flat.
 
     The collector's state is process-wide, so it is restored whatever happens: the first run to
     start (in any thread) disables it if it was enabled, and the last to end re-enables it, also
@@ -176,6 +177,22 @@ class NeighbourhoodModel(mesa.Model):
         metrics = self.run_to_end()
         return RunResult(metrics=metrics, daily=self.recorder.daily_frame(), normaliser=self.normaliser,
                          draws=self.population.draws)
+
+    def dismantle(self) -> None:
+        """Take a finished model apart, so that reference counting frees almost all of it at once.
+
+        Why: the model is a web of cycles (Mesa agents and their model; the clock's queues, the
+        care generators waiting on them and the care system their frames hold; caseload pools
+        and their waiting requests), so dropping it frees nothing until the garbage collector
+        finds the whole web, hundreds of thousands of objects, and it traverses them several
+        times over (finalising, checking for resurrection, clearing). Emptying the attributes of
+        the parts that close those cycles lets reference counting free the episodes, generators
+        and requests as they are dropped, about 4 times faster (0.35 s against 0.07 s for a
+        200,000-resident replication); the collector is left a few hundred small cycles (a
+        post and its occupant) and the empty shells. Nothing may use the model afterwards.
+        """
+        for part in (self.env, self.care, self.workforce, *self.workforce.pools.values(), self):
+            vars(part).clear()
 
     def run_to_end(self) -> dict[str, float]:
         """Run to the end of the horizon and return the metrics, building no frame: the daily
