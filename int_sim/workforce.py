@@ -19,6 +19,7 @@ import operator
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
+from itertools import combinations
 from typing import NamedTuple
 
 import mesa
@@ -720,7 +721,7 @@ class Workforce:
         if gain is None:  # each pair's position (see trust), applied when trust is next read;
             # self-trust is left out, as the update keeps it at exactly 1 (1 + gain * 0)
             offsets = self._pair_offsets
-            self._joint_cells.extend([offsets[i] + j for k, i in enumerate(idx) for j in idx[k + 1:]])
+            self._joint_cells.extend([offsets[i] + j for i, j in combinations(idx, 2)])
             return
         # a meeting: the whole block at once, each pair in it twice and self-trust on its diagonal;
         # every copy of a pair gets the same new value, and self-trust stays exactly 1
