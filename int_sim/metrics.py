@@ -87,10 +87,11 @@ class Recorder:
         self.total_days, self.warmup_days = total_days, warmup_days
         self.population = population
         self.series = {name: np.zeros(total_days) for name in DAILY_SERIES}
-        self.admissions_by_group = np.zeros(len(GROUPS))
-        self.crises_by_group = np.zeros(len(GROUPS))
-        self.admissions_by_quintile = np.zeros(5)
-        self.crises_by_quintile = np.zeros(5)
+        # Measured events are counted by (group, quintile) cell, one count a day for both
+        # breakdowns; the counts are whole numbers, so their sums are exact in any order.
+        self._cell = population.group.astype(np.int8) * 5 + (population.quintile - 1)  # (under 128 cells)
+        self._admissions_by_cell = np.zeros(len(GROUPS) * 5, dtype=np.int64)
+        self._crises_by_cell = np.zeros(len(GROUPS) * 5, dtype=np.int64)
         self.bed_days = 0.0
         self.wte_days = 0.0
 
@@ -102,12 +103,16 @@ class Recorder:
             return
         pop = self.population
         if admitted.size:
-            self.admissions_by_group += np.bincount(pop.group[admitted], minlength=len(GROUPS))
-            self.admissions_by_quintile += np.bincount(pop.quintile[admitted] - 1, minlength=5)
+            self._admissions_by_cell += np.bincount(self._cell[admitted], minlength=len(GROUPS) * 5)
             self.bed_days += float(np.minimum(pop.hospital_until[admitted] - day, self.total_days - day).sum())
         if crisis.size:
-            self.crises_by_group += np.bincount(pop.group[crisis], minlength=len(GROUPS))
-            self.crises_by_quintile += np.bincount(pop.quintile[crisis] - 1, minlength=5)
+            self._crises_by_cell += np.bincount(self._cell[crisis], minlength=len(GROUPS) * 5)
+
+    # the measured events by group and by quintile, as float arrays
+    admissions_by_group = property(lambda self: _by_group(self._admissions_by_cell))
+    crises_by_group = property(lambda self: _by_group(self._crises_by_cell))
+    admissions_by_quintile = property(lambda self: _by_quintile(self._admissions_by_cell))
+    crises_by_quintile = property(lambda self: _by_quintile(self._crises_by_cell))
 
     def record_day(self, day: int, care, workforce) -> None:
         """The day's series. Places and WTE in post are the staffing's own totals; busy places
@@ -181,6 +186,14 @@ class Recorder:
     def daily_frame(self) -> pd.DataFrame:
         """Long frame: day (0 = first measured day; negative = warm-up), metric, value."""
         return daily_frame(self.series, self.total_days, self.warmup_days)
+
+
+def _by_group(by_cell: np.ndarray) -> np.ndarray:
+    return by_cell.reshape(len(GROUPS), 5).sum(axis=1).astype(float)
+
+
+def _by_quintile(by_cell: np.ndarray) -> np.ndarray:
+    return by_cell.reshape(len(GROUPS), 5).sum(axis=0).astype(float)
 
 
 def daily_frame(series: dict[str, np.ndarray], total_days: int, warmup_days: int) -> pd.DataFrame:
