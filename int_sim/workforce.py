@@ -723,10 +723,12 @@ class Workforce:
             offsets = self._pair_offsets
             self._joint_cells.extend([offsets[i] + j for i, j in combinations(idx, 2)])
             return
-        # a meeting: the whole block at once, each pair in it twice and self-trust on its diagonal;
-        # every copy of a pair gets the same new value, and self-trust stays exactly 1
+        # a meeting: each pair among the posts once, all at once (self-trust stays 1): the upper
+        # triangle of their block of pair positions, computed (see pair_offset) rather than
+        # gathered from _pair_of_cell with its two copies of each pair, at 840 posts a quarter of the cost
         posts = np.array(idx)
-        cells = self._pair_of_cell[posts[:, None], posts]
+        block = pair_offset(posts, len(self.posts))[:, None] + posts
+        cells = block[~np.tri(len(posts), dtype=bool)]
         trust = self._current_pair_trust()  # (after any joint work still to apply)
         before = trust[cells]
         trust[cells] = before + gain * (1.0 - before)
