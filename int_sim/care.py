@@ -40,7 +40,7 @@ import simpy
 
 from .population import Population
 from .scenario import CO_LOCATION_LEVEL, ROLE_BIT, ROLE_INDEX, ROLES, Scenario
-from .workforce import Place, Professional, Waiter, Workforce
+from .workforce import CaseloadPool, Place, Professional, Waiter, Workforce
 
 
 
@@ -183,6 +183,26 @@ class CareEnvironment(simpy.Environment):
 
 DONE, LOST, UNMET = range(3)
 """What became of a need's action."""
+
+
+@dataclass(eq=False, slots=True)
+class RoleDesk:
+    """What the care routes look up about one role, gathered in one object.
+
+    An episode's needs are desks, so an action, a hand-off or an outcome finds the role's pool,
+    its continuity record and its action length as attributes rather than through several
+    dictionaries keyed by the role's name (care steps are most of a run's Python).
+    """
+
+    role: str
+    index: int  # in ROLES
+    bit: int  # ROLE_BIT[role]
+    staffed: bool  # the role had a funded post at the start (otherwise its actions are UNMET)
+    action_days: float
+    pool: CaseloadPool
+    last_professional: dict[int, Professional]  # resident -> who last acted for them in this role
+
+
 _RESIDENT = operator.attrgetter("resident")
 NO_EPISODE, OPEN, KNOWN = 0, 1, 2
 
@@ -199,8 +219,8 @@ class Episode:
 
     resident: int
     opened: int
-    seen_by: str
-    needs: tuple[str, ...]  # in the order usual care takes them: the service that saw the sign first
+    seen_by: RoleDesk
+    needs: tuple[RoleDesk, ...]  # in the order usual care takes them: the service that saw the sign first
     measured: bool
     pending: int  # bitmask (ROLE_BIT) of the needs no route has taken up yet (usual care, or the team after review)
     outstanding: int  # needs without an outcome (DONE, LOST or UNMET) yet: the episode ends at 0
@@ -214,6 +234,7 @@ class Episode:
     organisations_seen: int = 0  # bitmask of the organisations that acted (CareSystem._organisation_bit)
     repeat_assessments: int = 0
     closed: bool = False
+    source: int = -1  # ROLES index a hand-off comes from: the last to start an action, else who saw the sign
 
 
 @dataclass
@@ -253,13 +274,14 @@ class CareSystem:
         # per resident: NO_EPISODE, OPEN (not yet on its way to the team) or KNOWN (on its way or known)
         self._status = np.full(population.size, NO_EPISODE, dtype=np.int8)
         self.known: list[Episode] = []  # known to the team, awaiting MDT review
-        # per role, resident -> the professional who last acted for them in that role (continuity);
-        # keyed by role, then resident, so a run makes no (resident, role) key per action
-        self.last_professional: dict[str, dict[int, Professional]] = {role: {} for role in ROLES}
         # each organisation's bit in an episode's ``organisations_seen``
         self._organisation_bit = {org: 1 << i for i, org in enumerate(workforce.organisations.values())}
         self.totals = CareTotals()
-        self._establishment = {role: workforce.establishment(role) for role in ROLES}
+        # per role (see RoleDesk); continuity is kept by role, then resident, so a run makes no
+        # (resident, role) key per action
+        self.desks = {role: RoleDesk(role, ROLE_INDEX[role], ROLE_BIT[role], workforce.establishment(role) > 0,
+                                     getattr(scenario.roles, role).action_days, workforce.pools[role], {})
+                      for role in ROLES}
         # scenario look-ups and constant factors of the hot paths, taken once (each product is
         # formed in the same order as the expression it stands for, so results are unchanged)
         care = scenario.care
@@ -268,13 +290,12 @@ class CareSystem:
         reach = (0.2 + 0.4 * self.record_flow + 0.15 * team.information_sharing + 0.1 * self.co_location
                  + 0.05 * team.patient_involvement)
         self._reach = {False: reach, True: reach + 0.15}  # True: a GP saw it and GPs attend the MDT
-        self._gp_in_mdt = team.gp_in_mdt and self._establishment["gp"] > 0
+        self._gp_in_mdt = team.gp_in_mdt and self.desks["gp"].staffed
         self._information_delay = -(care.information_delay_days * (1 - 0.7 * self.record_flow)
                                     * (1 - 0.4 * self.co_location))
         self._handoff_co_location = 1 - 0.5 * self.co_location
         self._handoff_records = 1 + 0.5 * (1 - self.record_flow)
         self._loss_factor = (1 - 0.5 * team.role_clarity) * (1 - 0.3 * self.co_location)
-        self._action_days = {role: getattr(scenario.roles, role).action_days for role in ROLES}
         self._max_wait = care.max_wait_days
         self._referral_days, self._referral_loss = care.referral_days, care.referral_loss
         self._team_handoff_days = care.team_handoff_days
@@ -285,7 +306,7 @@ class CareSystem:
         self._adherence = {navigated: min(1.0, 0.85 + 0.1 * team.patient_involvement + (0.1 if navigated else 0.0))
                            for navigated in (False, True)}
         self._intervention_effect, self._protection_days = care.intervention_effect, care.protection_days
-        self._ordered_needs: dict[tuple[int, str], tuple[str, ...]] = {}
+        self._ordered_needs: dict[tuple[int, str], tuple[RoleDesk, ...]] = {}
         # The care stream's uniforms, ``next(self._uniforms)`` one at a time (``self.rng`` is drawn
         # only through this). They are drawn in blocks of 1,024 as each runs out: the same numbers
         # in the same order as one or two at a time (numpy fills a block draw by draw), for less
@@ -332,8 +353,10 @@ class CareSystem:
             seen_by = needs[min(int((u - gp_first) / (1 - gp_first) * len(needs)), len(needs) - 1)]
         ordered = self._ordered_needs.get((bits, seen_by))
         if ordered is None:  # the seeing service acts first
-            ordered = self._ordered_needs[bits, seen_by] = tuple(sorted(needs, key=lambda role: role != seen_by))
-        episode = Episode(resident, day, seen_by, ordered, day >= self.warmup_days, bits, len(ordered))
+            ordered = self._ordered_needs[bits, seen_by] = tuple(
+                self.desks[role] for role in sorted(needs, key=lambda role: role != seen_by))
+        desk = self.desks[seen_by]
+        episode = Episode(resident, day, desk, ordered, day >= self.warmup_days, bits, len(ordered), source=desk.index)
         self.open[resident] = episode
         self._status[resident] = OPEN
         if episode.measured:
@@ -344,7 +367,7 @@ class CareSystem:
 
     # --- information flow to the team ------------------------------------------------
     def _maybe_reach_team(self, episode: Episode, u_reach: float, u_delay: float) -> None:
-        p = self._reach[episode.seen_by == "gp" and self._gp_in_mdt]
+        p = self._reach[episode.seen_by.role == "gp" and self._gp_in_mdt]
         p = min(0.95, p) * (0.7 + 0.3 * self.workforce.mean_trust_cached)
         if u_reach >= p:
             return
@@ -403,45 +426,44 @@ class CareSystem:
             episode.navigator = place
         loss = self._referral_loss * 0.3 * (0.3 if episode.navigator else 1.0)
         pending, episode.pending = episode.pending, 0  # the team takes up every role still pending
-        for role in episode.needs:
-            if pending & ROLE_BIT[role]:
-                delay, lost = self._handoff(episode, role, self._team_handoff_days, loss)
-                self.env.after(delay, self._joint_action(episode, role, lost))
+        for desk in episode.needs:
+            if pending & desk.bit:
+                delay, lost = self._handoff(episode, desk, self._team_handoff_days, loss)
+                self.env.after(delay, self._joint_action(episode, desk, lost))
 
     # --- the two routes ------------------------------------------------------------------
     def _usual_care(self, episode: Episode):
         """Each service acts in turn, after a referral unless it saw the sign; started after the wait to decide."""
         first = True
-        for role in episode.needs:
-            bit = ROLE_BIT[role]
+        for desk in episode.needs:
+            bit = desk.bit
             if not episode.pending & bit:
                 continue
-            if not (first and role == episode.seen_by):  # anyone but the service that saw the sign needs a referral
-                delay, lost = self._handoff(episode, role, self._referral_days, self._referral_loss)
+            if not (first and desk is episode.seen_by):  # anyone but the service that saw the sign needs a referral
+                delay, lost = self._handoff(episode, desk, self._referral_days, self._referral_loss)
                 yield delay
                 if not episode.pending & bit:
                     continue  # the team took it over meanwhile
                 if lost:
                     episode.pending ^= bit
-                    self._mark(episode, role, LOST)
+                    self._mark(episode, desk, LOST)
                     continue
             episode.pending ^= bit
             first = False
-            yield from self._act(episode, role)
+            yield from self._act(episode, desk)
         self._finish_if_resolved(episode)
 
-    def _joint_action(self, episode: Episode, role: str, lost: bool):
+    def _joint_action(self, episode: Episode, desk: RoleDesk, lost: bool):
         """A reviewed plan's action, started once its in-team hand-off (lost on the way if ``lost``) is over."""
         if lost:
-            self._mark(episode, role, LOST)
+            self._mark(episode, desk, LOST)
         else:
-            yield from self._act(episode, role)
+            yield from self._act(episode, desk)
         self._finish_if_resolved(episode)
 
-    def _handoff(self, episode: Episode, role: str, mean_days: float, loss: float) -> tuple[float, bool]:
+    def _handoff(self, episode: Episode, desk: RoleDesk, mean_days: float, loss: float) -> tuple[float, bool]:
         """Delay and loss of a hand-off between organisations: co-location, trust and records."""
-        source = episode.professionals[-1].role if episode.professionals else episode.seen_by
-        trust = self.workforce.role_trust_rows[ROLE_INDEX[source]][ROLE_INDEX[role]]
+        trust = self.workforce.role_trust_rows[episode.source][desk.index]
         factor = self._handoff_co_location * (1.5 - trust) * self._handoff_records
         loss *= self._loss_factor
         u_delay = next(self._uniforms)
@@ -450,22 +472,21 @@ class CareSystem:
             self.totals.handoffs += 1
         return -mean_days * factor * math.log1p(-u_delay), u_lost < loss
 
-    def _act(self, episode: Episode, role: str):
+    def _act(self, episode: Episode, desk: RoleDesk):
         """Wait for a caseload place of the role, do the work, give the place back."""
-        if self._establishment[role] == 0:
-            self._mark(episode, role, UNMET)
+        if not desk.staffed:
+            self._mark(episode, desk, UNMET)
             return
-        pool = self.workforce.pools[role]
-        last_professional = self.last_professional[role]
+        last_professional = desk.last_professional
         previous = last_professional.get(episode.resident)
         # the same professional as last time if they have a place free now, otherwise anyone
         if previous is not None and previous.in_post and previous.free:
             who = previous
         else:
             who = None
-        place = yield pool.request(who, self.env.now + self._max_wait)
+        place = yield desk.pool.request(who, self.env.now + self._max_wait)
         if place is None:  # max_wait_days passed first
-            self._mark(episode, role, LOST)
+            self._mark(episode, desk, LOST)
             if episode.measured:
                 self.totals.actions_abandoned += 1
             return
@@ -478,7 +499,7 @@ class CareSystem:
             self.totals.continuity_opportunities += 1
             self.totals.continuity_kept += person is previous
         last_professional[episode.resident] = person
-        length = self._action_days[role]
+        length = desk.action_days
         organisation = self._organisation_bit[person.organisation]
         seen = episode.organisations_seen
         if seen and not seen & organisation and next(self._uniforms) >= self.record_flow:
@@ -489,15 +510,16 @@ class CareSystem:
             episode.professionals.append(person)
         else:  # (no list for the episodes nobody acts on)
             episode.professionals = [person]
+        episode.source = desk.index
         yield length * self.workforce.slowdown(person, int(now))
         self.workforce.release(place)
-        self._mark(episode, role, DONE)
+        self._mark(episode, desk, DONE)
 
     def _follow_up(self, place: Place) -> None:
         """The navigator has checked the plan holds for a while (``_follow_up_days``) and lets the case go."""
         self.workforce.release(place)
 
-    def _mark(self, episode: Episode, role: str, outcome: int) -> None:
+    def _mark(self, episode: Episode, desk: RoleDesk, outcome: int) -> None:
         """Record the outcome of a need's action."""
         episode.outstanding -= 1
         if outcome == DONE:
@@ -505,7 +527,7 @@ class CareSystem:
         if not episode.measured:
             return
         if outcome == DONE:
-            self.totals.actions_done[role] += 1
+            self.totals.actions_done[desk.role] += 1
         elif outcome == LOST:
             self.totals.actions_lost += 1
         elif outcome == UNMET:
