@@ -17,13 +17,14 @@ waits for a caseload place of its role (:mod:`int_sim.workforce`). A completed p
 resident's excess risk and cuts their hazard by ``intervention_effect`` scaled by how complete
 and joined-up the plan was, for ``protection_days``.
 
-Scheduling. MDT meetings are SimPy processes on the model's clock. The routine steps of an
-episode (the wait to decide, each hand-off, the wait for a caseload place, the action) are
-generators written like SimPy processes, but they yield plain delays and run on the light
-queue of :class:`CareEnvironment` instead of one SimPy process and several SimPy events each:
-those events were most of a run's cost (benchmarks/README.md). The order of steps is SimPy's:
-by time, first scheduled first among equal times, each step due before SimPy's next event
-(the daily step or a meeting) running before it.
+Scheduling. Care steps happen on whole days: a delay (a wait to decide, a hand-off, an action's
+length, an information delay) ends on a day chosen by rounding its end time down or up at random,
+up with probability equal to the fractional part, which keeps every delay's mean exactly. A
+day's care steps run after that day's step (signs, events, workforce), in the order they were
+booked; MDT meetings are SimPy processes at half past a day. The routine steps of an episode
+are generators written like SimPy processes, but they yield the day of their next step and run
+from :class:`CareEnvironment`'s day book instead of one SimPy process and several SimPy events
+each: those events were most of a run's cost (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import math
 import operator
 from dataclasses import dataclass, field
 from functools import partial
-from heapq import heapify, heappop, heappush
+from heapq import heappop, heappush
 
 import numpy as np
 import simpy
@@ -45,138 +46,115 @@ from .workforce import CaseloadPool, Place, Professional, Waiter, Workforce
 
 
 _CALL = object()
-"""Queue value meaning: the entry's target is a plain function, called with no arguments."""
+"""Book value meaning: the entry's target is a plain function, called with no arguments."""
 
 
 class CareEnvironment(simpy.Environment):
-    """SimPy's environment plus a light queue for the routine steps of care episodes.
+    """SimPy's environment plus a day book for the routine steps of care episodes.
 
     SimPy still owns the clock: the daily step and the MDT meetings are SimPy processes, and
-    ``run``, ``step`` and ``now`` behave as SimPy's. Care episodes are generators written like
-    SimPy processes, but they yield a delay in days, or what a caseload pool's ``request`` returns
-    (the :class:`~int_sim.workforce.Place` granted at once, resumed with it now, or a
-    :class:`~int_sim.workforce.Waiter`), instead of SimPy events, and wait on this environment's own heap of
-    ``(time, order, generator, value)``; an entry can also hold a plain function to call
-    (``value`` is ``_CALL``). Before SimPy processes its next event, every care step due strictly
-    before that event's time runs, in time order and first scheduled first among equal times,
-    with ``now`` set to the step's time. That is the order SimPy gave the same steps as
-    processes; the queue only drops the SimPy events (process start-up, timeouts, store requests
-    and puts, the "place or deadline" condition) that cost most of a run.
+    ``run``, ``step`` and ``now`` behave as SimPy's. Care steps happen on whole days, each day's
+    in the order they were booked. Care episodes are generators written like SimPy processes,
+    but instead of SimPy events they yield the day of their next step (a whole number, today or
+    later), or what a caseload pool's ``request`` returns (the
+    :class:`~int_sim.workforce.Place` granted at once, resumed with it now, or a
+    :class:`~int_sim.workforce.Waiter`); an entry of the book can also hold a plain function to
+    call (``value`` is ``_CALL``). A day's care steps run after that day's step and before
+    SimPy's next event, with ``now`` set to the day; steps booked for today while today's run
+    (a place given back, a request granted, a step that takes no time) join the end of today's
+    list, and steps a meeting (at half past) books for its own day run after the meeting.
     """
 
     def __init__(self, initial_time: float = 0):
         super().__init__(initial_time)
-        # The queue is split by day so its heap stays small: ``care_queue`` is a heap of the steps
-        # due in [_care_day, _care_day + 1), and a step due on a later day is appended, unsorted, to
-        # that day's list in ``_care_later`` (its day pushed on the small heap ``_care_later_days``)
-        # and sorted into ``care_queue`` when that day comes. Steps still run in (time, order) order.
-        self.care_queue: list = []
-        self._care_day = math.floor(initial_time)
-        self._care_later: dict[int, list] = {}
-        self._care_later_days: list[int] = []
-        self._care_order = itertools.count()
+        self._book: dict[int, list] = {}  # day -> [(target, value), ...], in the order booked
+        self._book_days: list[int] = []  # the days in the book, a heap
 
     # SimPy's ``now`` returns ``_now`` from a Python function; the same read through a C getter
     # costs a third as much, and care steps, hand-offs and caseload places read it several times
     # per action
     now = property(operator.attrgetter("_now"), doc="The current simulation time.")
 
-    def _schedule(self, entry: tuple) -> None:
-        if entry[0] < self._care_day + 1:
-            heappush(self.care_queue, entry)
-            return
-        day = int(entry[0])
-        later = self._care_later.get(day)
-        if later is None:
-            self._care_later[day] = [entry]
-            heappush(self._care_later_days, day)
+    def _enter(self, day: int, target, value) -> None:
+        steps = self._book.get(day)
+        if steps is None:
+            self._book[day] = [(target, value)]
+            heappush(self._book_days, day)
         else:
-            later.append(entry)
+            steps.append((target, value))
 
-    def after(self, delay: float, generator) -> None:
-        """Start a care generator (not yet started) ``delay`` days from now: its first step runs then."""
-        self._schedule((self._now + delay, next(self._care_order), generator, None))
+    def start_on(self, day: int, generator) -> None:
+        """Start a care generator (not yet started) on ``day``: its first step runs then."""
+        self._enter(day, generator, None)
 
-    def call_after(self, delay: float, function) -> None:
-        """Call ``function()`` ``delay`` days from now, as a care step."""
-        self._schedule((self._now + delay, next(self._care_order), function, _CALL))
+    def call_on(self, day: int, function) -> None:
+        """Call ``function()`` on ``day``, as a care step."""
+        self._enter(day, function, _CALL)
 
     def wake(self, generator, value) -> None:
-        """Resume a waiting care generator with ``value`` now, after the steps already due now."""
-        self._schedule((self._now, next(self._care_order), generator, value))
+        """Resume a waiting care generator with ``value`` today, after the steps already booked."""
+        self._enter(int(self._now), generator, value)
 
     def offer_later(self, pool) -> None:
         """Have ``pool`` offer its free places to its waiting requests after the current step."""
-        self._schedule((self._now, next(self._care_order), pool.offer, _CALL))
+        self._enter(int(self._now), pool.offer, _CALL)
 
     def run_care(self, until: float) -> None:
-        """Run the care steps due strictly before ``until``.
+        """Run the care steps of the days before ``until``, day by day, each day's in booked order.
 
-        When a generator's next step is due before every step still queued (and before ``until``
-        and the end of the queued day), it is the very next step the queue would give, so it runs
-        at once, skipping the heap: most often an action that got its caseload place as it asked
-        (due now, while other steps queued now come from the same offer and go first). A step due
-        at the same time as a queued one waits behind it, as a later order does. The order of
-        steps is therefore the queue's, unchanged.
+        A generator whose next step is today and would be the last of today's list runs on at
+        once instead of being booked: most often an action that got its caseload place as it
+        asked. The order of steps is therefore the book's.
         """
-        queue = self.care_queue
-        order = self._care_order
-        schedule = self._schedule
-        day_end = self._care_day + 1
-        while True:
-            if not queue:  # today's steps are done: sort the next day's in, if it is due
-                days = self._care_later_days
-                if not days or days[0] >= until:
-                    return
-                self._care_day = day = heappop(days)
-                day_end = day + 1
-                queue = self.care_queue = self._care_later.pop(day)
-                heapify(queue)
-            if queue[0][0] >= until:
-                return
-            now, _, target, value = heappop(queue)
-            self._now = now
-            if value is _CALL:
-                target()
-                continue
-            generator = target
-            if type(value) is Waiter:  # the deadline of a request for a place
-                if not value.pending:
-                    continue  # it got a place in time
-                value.pool.give_up(value)
-                value = None
-            while True:  # run the generator to its next wait, and on while that is due next
-                try:
-                    wait = generator.send(value)
-                except StopIteration:
-                    break
-                if type(wait) is Place:  # granted as it asked, with nobody waiting
-                    due, value = now, wait
-                elif type(wait) is Waiter:
+        book, days, enter = self._book, self._book_days, self._enter
+        while days and days[0] < until:
+            day = days[0]
+            self._now = day
+            steps = book[day]
+            k = 0
+            while k < len(steps):
+                target, value = steps[k]
+                k += 1
+                if value is _CALL:
+                    target()
+                    continue
+                generator = target
+                if type(value) is Waiter:  # the deadline of a request for a place
+                    if not value.pending:
+                        continue  # it got a place in time
+                    value.pool.give_up(value)
+                    value = None
+                while True:  # run the generator to its next wait, and on while that is its turn
+                    try:
+                        wait = generator.send(value)
+                    except StopIteration:
+                        break
+                    if type(wait) is int:  # the day of its next step
+                        if wait == day and k == len(steps):
+                            value = None
+                            continue
+                        enter(wait, generator, None)
+                        break
+                    if type(wait) is Place:  # granted as it asked, with nobody waiting
+                        value = wait
+                        continue
                     if wait.pending:
                         wait.generator = generator
-                        schedule((wait.deadline, next(order), generator, wait))
+                        enter(wait.deadline, generator, wait)
                         break
-                    due, value = now, wait.place  # it got a place as it asked, after any others served in the same offer
-                else:
-                    due, value = now + wait, None
-                if due < until and due < (queue[0][0] if queue else day_end):
-                    self._now = now = due
-                    continue
-                schedule((due, next(order), generator, value))
-                break
+                    value = wait.place  # it got a place as it asked, after any others served in the same offer
+            heappop(days)
+            del book[day]
 
     def peek(self) -> float:
-        """The time of the next care step or SimPy event."""
-        if self.care_queue:
-            return min(self.care_queue[0][0], super().peek())
-        if self._care_later_days:
-            return min(min(self._care_later[self._care_later_days[0]])[0], super().peek())
+        """The time of the next care day or SimPy event."""
+        if self._book_days:
+            return min(self._book_days[0], super().peek())
         return super().peek()
 
     def step(self) -> None:
-        """Run the care steps due before SimPy's next event, then that event."""
-        if self.care_queue or self._care_later_days:
+        """Run the care steps of the days before SimPy's next event, then that event."""
+        if self._book_days:
             self.run_care(self._queue[0][0] if self._queue else math.inf)
         super().step()
 
@@ -296,7 +274,7 @@ class CareSystem:
         self._handoff_co_location = 1 - 0.5 * self.co_location
         self._handoff_records = 1 + 0.5 * (1 - self.record_flow)
         self._loss_factor = (1 - 0.5 * team.role_clarity) * (1 - 0.3 * self.co_location)
-        self._max_wait = care.max_wait_days
+        self._max_wait = math.ceil(care.max_wait_days)  # whole days: gives up on the first day it has waited that long
         self._referral_days, self._referral_loss = care.referral_days, care.referral_loss
         self._team_handoff_days = care.team_handoff_days
         self._repeat_extra = care.repeat_assessment_extra
@@ -362,7 +340,7 @@ class CareSystem:
         if episode.measured:
             self.totals.episodes.append(episode)
         # services that share a building hear of a sign sooner and decide faster
-        self.env.after(self._usual_wait_scale * math.log1p(-u_wait), self._usual_care(episode))
+        self.env.start_on(self._day_after(self._usual_wait_scale * math.log1p(-u_wait)), self._usual_care(episode))
         return episode
 
     # --- information flow to the team ------------------------------------------------
@@ -373,7 +351,8 @@ class CareSystem:
             return
         episode.known_day = -1  # on its way
         self._status[episode.resident] = KNOWN
-        self.env.call_after(self._information_delay * math.log1p(-u_delay), partial(self._arrive, episode))
+        self.env.call_on(self._day_after(self._information_delay * math.log1p(-u_delay)),
+                             partial(self._arrive, episode))
 
     def _arrive(self, episode: Episode) -> None:
         """The sign reaches the team: the episode awaits MDT review, unless it has ended meanwhile."""
@@ -428,8 +407,8 @@ class CareSystem:
         pending, episode.pending = episode.pending, 0  # the team takes up every role still pending
         for desk in episode.needs:
             if pending & desk.bit:
-                delay, lost = self._handoff(episode, desk, self._team_handoff_days, loss)
-                self.env.after(delay, self._joint_action(episode, desk, lost))
+                day, lost = self._handoff(episode, desk, self._team_handoff_days, loss)
+                self.env.start_on(day, self._joint_action(episode, desk, lost))
 
     # --- the two routes ------------------------------------------------------------------
     def _usual_care(self, episode: Episode):
@@ -440,8 +419,8 @@ class CareSystem:
             if not episode.pending & bit:
                 continue
             if not (first and desk is episode.seen_by):  # anyone but the service that saw the sign needs a referral
-                delay, lost = self._handoff(episode, desk, self._referral_days, self._referral_loss)
-                yield delay
+                day, lost = self._handoff(episode, desk, self._referral_days, self._referral_loss)
+                yield day
                 if not episode.pending & bit:
                     continue  # the team took it over meanwhile
                 if lost:
@@ -461,8 +440,15 @@ class CareSystem:
             yield from self._act(episode, desk)
         self._finish_if_resolved(episode)
 
-    def _handoff(self, episode: Episode, desk: RoleDesk, mean_days: float, loss: float) -> tuple[float, bool]:
-        """Delay and loss of a hand-off between organisations: co-location, trust and records."""
+    def _day_after(self, delay: float) -> int:
+        """The day of a care step ``delay`` days from now: care steps happen on whole days, so the
+        time ``now + delay`` is rounded down or up at random, up with probability equal to its
+        fractional part, which keeps its mean exactly (care stream)."""
+        return int(self.env.now + delay + next(self._uniforms))
+
+    def _handoff(self, episode: Episode, desk: RoleDesk, mean_days: float, loss: float) -> tuple[int, bool]:
+        """When a hand-off between organisations arrives, and whether it is lost on the way:
+        co-location, trust and records."""
         trust = self.workforce.role_trust_rows[episode.source][desk.index]
         factor = self._handoff_co_location * (1.5 - trust) * self._handoff_records
         loss *= self._loss_factor
@@ -470,7 +456,7 @@ class CareSystem:
         u_lost = next(self._uniforms)
         if episode.measured:
             self.totals.handoffs += 1
-        return -mean_days * factor * math.log1p(-u_delay), u_lost < loss
+        return self._day_after(-mean_days * factor * math.log1p(-u_delay)), u_lost < loss
 
     def _act(self, episode: Episode, desk: RoleDesk):
         """Wait for a caseload place of the role, do the work, give the place back."""
@@ -511,7 +497,7 @@ class CareSystem:
         else:  # (no list for the episodes nobody acts on)
             episode.professionals = [person]
         episode.source = desk.index
-        yield length * self.workforce.slowdown(person, int(now))
+        yield self._day_after(length * self.workforce.slowdown(person, now))
         self.workforce.release(place)
         self._mark(episode, desk, DONE)
 
@@ -541,7 +527,7 @@ class CareSystem:
         del self.open[episode.resident]
         self._status[episode.resident] = NO_EPISODE
         if episode.navigator is not None:
-            self.env.call_after(self._follow_up_days, partial(self._follow_up, episode.navigator))
+            self.env.call_on(self._day_after(self._follow_up_days), partial(self._follow_up, episode.navigator))
         done = episode.actions_done
         if done == 0:
             return

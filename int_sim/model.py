@@ -1,8 +1,8 @@
 """NeighbourhoodModel: wires residents, workforce and care to one SimPy clock.
 
 One clock owner: a SimPy process advances the day and calls the Mesa ``step``; MDT meetings
-are SimPy processes too. Care episodes, hand-offs and actions are generators that run between
-day boundaries on the same environment's light queue for routine steps
+are SimPy processes too. Care episodes, hand-offs and actions are generators whose steps fall
+on whole days and run, after each day's step, from the same environment's day book
 (:class:`~int_sim.care.CareEnvironment`), always before SimPy's next event. Each
 source of randomness has its own stream (see :mod:`int_sim.experiment`), so two configurations
 run with the same seed see the same residents and the same underlying events.

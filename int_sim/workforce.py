@@ -430,7 +430,7 @@ class Workforce:
         person.busy -= 1
         if not person.in_post:
             return
-        if person.absent_until >= self.env.now:
+        if person.absent_until > self.env.now:  # (an absence ending today ended in today's step, before care)
             person.parked.append(place)
         else:
             self.pools[person.role].put(place)

@@ -27,8 +27,6 @@ def levers():
         "it_full": base.with_overrides({"team.it_interoperability": 1.0}),
         "colocation_none": base.with_overrides({"team.co_location": "none"}),
         "colocation_full": base.with_overrides({"team.co_location": "full"}),
-        "effect_none": base.with_overrides({"care.intervention_effect": 0.0}),
-        "effect_large": base.with_overrides({"care.intervention_effect": 0.5}),
         "checklist_full": scaled(preset("checklist_full"), SIZE),
         "fragmented": scaled(preset("fragmented"), SIZE),
     }
@@ -66,9 +64,17 @@ def test_co_location_shortens_time_to_action(levers):
     assert ok, interval
 
 
-def test_a_larger_intervention_effect_gives_fewer_admissions(levers):
-    ok, interval = significantly_below(levers, "effect_large", "effect_none", "admissions_per_1000")
-    assert ok, interval
+def test_a_larger_intervention_effect_gives_fewer_admissions():
+    """The lever off against at its largest, with more replications than the other levers: the
+    counterfactual's plans are protected by the same rule, so only the INT's extra and better
+    plans carry the difference, which is small beside the run-to-run spread (a paired difference
+    of about 2.5 admissions per 1,000 with a standard deviation of about 2.5 at 20,000 residents)."""
+    base = scaled(preset("baseline"), SIZE)
+    comparison = compare({"effect_none": base.with_overrides({"care.intervention_effect": 0.0}),
+                          "effect_large": base.with_overrides({"care.intervention_effect": 0.9})},
+                         replications=16, seed=3, workers=2)
+    mean, low, high = diff(comparison, "effect_large", "admissions_per_1000")
+    assert high < 0, (mean, low, high)
 
 
 @pytest.fixture(scope="module")
