@@ -11,17 +11,44 @@ proportional to the residents asked for.
 
 The generator is SplitMix64 (Steele, Lea and Flood 2014, as used to seed numpy's and Java's
 generators): its *n*-th output is a fixed mixing function of ``key + n * 0x9E3779B97F4A7C15``,
-so any position can be read without the ones before it. Position ``n = d * size + i``.
+so any position can be read without the ones before it. Position ``n = d * size + i``. The mixer
+is compiled (numba), so the population's daily loops (:mod:`int_sim.population`) call it on each
+resident they visit instead of hashing whole arrays in a dozen numpy passes.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
+_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@njit(cache=True)
+def keyed_uniform(resident: int, offset: np.uint64) -> float:
+    """The uniform of ``resident`` on the day whose :meth:`KeyedUniforms.offset` is ``offset``.
+
+    The mixer's input ``key + (d * size + i) * gamma`` is taken as ``i * gamma + offset`` with
+    ``offset = key + d * size * gamma``, the same number modulo 2**64 (uint64 arithmetic wraps,
+    as the generator is defined). The result is the top 53 bits, as numpy's ``random()``.
+    """
+    z = np.uint64(resident) * _GAMMA + offset
+    z ^= z >> _S30
+    z *= _MIX1
+    z ^= z >> _S27
+    z *= _MIX2
+    z ^= z >> _S31
+    return np.int64(z >> _S11) * _UNIT
+
+
+@njit(cache=True)
+def _draw(residents: np.ndarray, offset: np.uint64, out: np.ndarray) -> None:
+    for k in range(residents.size):
+        out[k] = keyed_uniform(residents[k], offset)
 
 
 class KeyedUniforms:
@@ -31,24 +58,12 @@ class KeyedUniforms:
         self._key = key
         self._day_step = population_size * int(_GAMMA) % 2**64
 
-    def draw(self, day: int, residents: np.ndarray) -> np.ndarray:
-        """One uniform per resident in ``residents`` (any order, repeats allowed) for ``day``.
+    def offset(self, day: int) -> np.uint64:
+        """The day's part of every position that day (see :func:`keyed_uniform`)."""
+        return np.uint64((self._key + day * self._day_step) % 2**64)
 
-        In place on one array (modulo 2**64, as the generator is defined): called twice a day on
-        thousands of residents, where every temporary array costs time. The mixer's input
-        ``key + (d * size + i) * gamma`` is taken as ``i * gamma + (key + d * size * gamma)``, the
-        same number modulo 2**64, so the day's part is one scalar, added to the array once. The
-        residents (as ``intp``, which is free for the usual ``intp`` array) are read as ``uint64``,
-        the same bits for indices, so the first product is the new array rather than a copy of them.
-        """
-        z = np.multiply(np.asarray(residents, dtype=np.intp).view(np.uint64), _GAMMA)
-        z += np.uint64((self._key + day * self._day_step) % 2**64)
-        z ^= z >> _S30
-        z *= _MIX1
-        z ^= z >> _S27
-        z *= _MIX2
-        z ^= z >> _S31
-        z >>= _S11
-        # the top 53 bits, as numpy's random(); read as int64 (the same values, all below 2**53),
-        # which converts to float faster than uint64 does
-        return z.view(np.int64) * (1.0 / 9007199254740992.0)
+    def draw(self, day: int, residents: np.ndarray) -> np.ndarray:
+        """One uniform per resident in ``residents`` (any order, repeats allowed) for ``day``."""
+        out = np.empty(residents.size)
+        _draw(residents, self.offset(day), out)
+        return out

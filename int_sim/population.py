@@ -33,7 +33,11 @@ exactly, without touching them all: each group's residents are candidates with p
 ``q_g = rate_g * max_w_g / Z_g`` (a binomial count, then a uniformly random subset), and a
 candidate has the event with probability ``w_i / max_w_g``, so with ``q_g * w_i / max_w_g = p_i``.
 Deterioration onsets are drawn the same way. A day costs O(active residents + events), not
-O(residents): about 1 in 8 residents is active at the baseline's rates.
+O(residents): about 1 in 8 residents is active at the baseline's rates. The passes over the
+active residents (their multipliers and ``Z``, their events, their signs) are compiled loops
+(numba, at the end of this module), one pass each instead of a dozen numpy calls: at a few
+thousand rows numpy's per-call overhead, not the arithmetic, was most of the cost. Setting
+``NUMBA_DISABLE_JIT=1`` runs them as plain Python, for debugging, with the same results.
 
 Random numbers. Onsets and candidates come from sequential streams whose consumption depends
 only on ``Z`` (the counterfactual's, in both runs) and fixed attributes, so two configurations
@@ -48,9 +52,10 @@ every configuration.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .active_residents import ActiveResidents
-from .keyed_random import KeyedUniforms
+from .keyed_random import KeyedUniforms, keyed_uniform
 from .recorded_draws import RecordedDraws
 from .scenario import GROUPS, ROLE_BIT, ROLES, Scenario
 
@@ -237,16 +242,10 @@ class Population:
         exactly 1 for everyone else, who therefore add nothing to ``Z_g - 1``.
         """
         table = self._active
-        # 1 - protection where a plan protects, else 1, then 0 in hospital: products with the masks
-        # are cheaper than np.where and exact (a factor times 1 is itself, times 0 is 0)
-        factor = np.multiply(table.rows("protected_until") >= day, table.rows("protection"))
-        np.subtract(1.0, factor, out=factor)
-        factor *= table.rows("hospital_until") < day
-        multiplier = self._active_multiplier = np.add(table.rows("excess"), 1.0)
-        multiplier *= factor
-        change = multiplier - 1.0
-        change *= table.rows("weight")
-        shift = np.bincount(table.rows("group"), weights=change, minlength=len(GROUPS))
+        multiplier = self._active_multiplier = np.empty(table.count)
+        shift = np.zeros(len(GROUPS))
+        _multipliers(day, table.rows("excess"), table.rows("protection"), table.rows("protected_until"),
+                     table.rows("hospital_until"), table.rows("weight"), table.rows("group"), multiplier, shift)
         return 1.0 + shift / self._group_weight_divisor
 
     def draw_events(self, day: int, normaliser: np.ndarray, length_of_stay: float) -> tuple[np.ndarray, np.ndarray]:
@@ -261,15 +260,11 @@ class Population:
         usual = table.slot[candidates] < 0
         ordinary, v_ordinary = candidates[usual], v_candidates[usual]
         # the active residents: one keyed draw each against their own p_i
-        active = table.rows("resident")
-        p_any = table.rows("event_rate") * self._active_multiplier
-        p_any /= z.take(table.rows("group"))
-        u = self._event_uniforms.draw(day, active)
-        hit = np.flatnonzero(u < p_any)
-        residents = np.concatenate([ordinary, active[hit]])
-        # given an event, v = u / p_any is uniform: it picks admission or crisis, and then sets the
-        # (geometric) length of stay, so the draws never depend on the configuration
-        v = np.concatenate([v_ordinary, u[hit] / p_any[hit]])
+        hit, v_hit = np.empty(table.count, dtype=np.intp), np.empty(table.count)
+        hits = _active_events(self._event_uniforms.offset(day), table.rows("resident"), table.rows("event_rate"),
+                              self._active_multiplier, z, table.rows("group"), hit, v_hit)
+        residents = np.concatenate([ordinary, hit[:hits]])
+        v = np.concatenate([v_ordinary, v_hit[:hits]])
         order = np.argsort(residents)
         residents, v = residents[order], v[order]
         share = self._admitted_share[self._group_index[residents]]
@@ -306,11 +301,12 @@ class Population:
     def draw_signs(self, day: int) -> np.ndarray:
         """Residents showing a warning sign today (seen by some service), in index order."""
         table = self._active
-        excess = table.rows("excess")
-        at_risk = np.flatnonzero((excess > self._risk.sign_threshold) & (table.rows("hospital_until") < day))
-        residents = table.resident[at_risk]
-        visible = np.minimum(excess[at_risk], 1.0) * self._sign_probability
-        return np.sort(residents[self._sign_uniforms.draw(day, residents) < visible])
+        showing = np.empty(table.count, dtype=np.intp)
+        count = _signs(day, self._sign_uniforms.offset(day), table.rows("resident"), table.rows("excess"),
+                       table.rows("hospital_until"), self._risk.sign_threshold, self._sign_probability, showing)
+        showing = showing[:count]
+        showing.sort()
+        return showing
 
     def apply_plan(self, resident: int, day: int, effect: float, resolved_share: float,
                    protection_days: int) -> None:
@@ -367,3 +363,56 @@ class Population:
     def needs_list(self, bits: int) -> list[str]:
         """The roles of a needs bitmask, in ROLES order (shared: do not modify)."""
         return self._needs_list[bits]
+
+
+# --- the daily loops over the active residents, compiled -------------------------------------
+# Each is one pass over the active table's rows, in row order, doing what a dozen numpy calls on
+# the same columns would, with the same floating-point operations in the same order (so the same
+# results): at a few thousand rows a day, numpy's per-call overhead, not the arithmetic, was most
+# of the population's time (benchmarks/README.md, "Round 5").
+
+@njit(cache=True)
+def _multipliers(day, excess, protection, protected_until, hospital_until, weight, group, multiplier, shift):
+    """Each active resident's m_i (latent risk, scaled down by a plan's protection, 0 in
+    hospital) into ``multiplier``, and each group's sum of w_i (m_i - 1) added to ``shift``."""
+    for i in range(excess.size):
+        factor = 1.0 - (protection[i] if protected_until[i] >= day else 0.0)
+        if hospital_until[i] >= day:
+            factor *= 0.0
+        m = (excess[i] + 1.0) * factor
+        multiplier[i] = m
+        shift[group[i]] += (m - 1.0) * weight[i]
+
+
+@njit(cache=True)
+def _active_events(offset, resident, event_rate, multiplier, z, group, hit, v_hit):
+    """The active residents with an event today (one keyed uniform each against their own p_i),
+    in row order into ``hit``, with ``v = u / p_i`` into ``v_hit``; returns how many.
+
+    Given an event, v is uniform: it picks admission or crisis, and then sets the (geometric)
+    length of stay, so the draws never depend on the configuration."""
+    hits = 0
+    for i in range(resident.size):
+        p = event_rate[i] * multiplier[i]
+        p /= z[group[i]]
+        u = keyed_uniform(resident[i], offset)
+        if u < p:
+            hit[hits] = resident[i]
+            v_hit[hits] = u / p
+            hits += 1
+    return hits
+
+
+@njit(cache=True)
+def _signs(day, offset, resident, excess, hospital_until, threshold, probability, showing):
+    """The active residents above the sign threshold, not in hospital, who show a sign today
+    (probability ``min(excess, 1) * probability``, a keyed uniform each), in row order into
+    ``showing``; returns how many."""
+    count = 0
+    for i in range(resident.size):
+        e = excess[i]
+        if e > threshold and hospital_until[i] < day:
+            if keyed_uniform(resident[i], offset) < min(e, 1.0) * probability:
+                showing[count] = resident[i]
+                count += 1
+    return count

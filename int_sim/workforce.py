@@ -25,6 +25,7 @@ from typing import NamedTuple
 import mesa
 import numpy as np
 import simpy
+from numba import njit
 
 from .scenario import CO_LOCATION_LEVEL, ROLES, Scenario
 
@@ -297,11 +298,6 @@ def pair_offset(first, posts: int):
     return first * (2 * posts - first - 3) // 2 - 1
 
 
-TRUST_BAND_CELLS = 65_536
-"""Pairs of the trust vector updated at a time: the band and its two buffers (1.5 MB) stay in
-cache, where whole passes over the 352,000 pairs of 840 posts (2.8 MB each) run at memory speed."""
-
-
 class Workforce:
     """All posts, people and organisations of the team, and their daily dynamics."""
 
@@ -320,8 +316,6 @@ class Workforce:
         self._pair_trust[pairs] = 1.0  # the self-trust slot
         self._pair_offsets = pair_offset(np.arange(n), n).tolist()  # (see pair_offset)
         self._joint_cells: list[int] = []  # pairs of joint work not yet applied to _pair_trust (see _current_pair_trust)
-        band = min(TRUST_BAND_CELLS, pairs)
-        self._trust_buffers = (np.empty(band), np.empty(band))
         self._staffing: Staffing | None = None  # who is in post, rebuilt when needed after a change
         self._contact_gain: float | np.ndarray | None = None  # of the current staffing, when computed
         organisation_index = {organisation: i for i, organisation in enumerate(self.organisations.values())}
@@ -611,8 +605,8 @@ class Workforce:
     def _update_trust(self) -> None:
         """Contact builds trust (each pair meets less often in a large team); it decays without.
 
-        Each pair is updated once, in the pair trust vector (see :attr:`trust`), in place, a band
-        of pairs at a time (``TRUST_BAND_CELLS``): it gets the same operations in the same order
+        Each pair is updated once, in the pair trust vector (see :attr:`trust`), in place, in one
+        compiled pass (:func:`_update_pair_trust`): it gets the same operations in the same order
         as either of its two cells would in a pass over the whole matrix, at half the cost.
         """
         team, wf = self.scenario.team, self.scenario.workforce
@@ -622,20 +616,9 @@ class Workforce:
             self._contact_gain = self._contact_gain_of_staffing()
         gain = self._contact_gain
         floor, decay = 0.1 * team.shared_vision, wf.trust_decay_per_day
-        t = self._current_pair_trust()
-        build, fade = self._trust_buffers
-        band, pairs = len(build), len(t) - 1  # (the self-trust slot stays 1)
-        for start in range(0, pairs, band):
-            cells = t[start:min(start + band, pairs)]
-            b, f = build[:len(cells)], fade[:len(cells)]
-            # t += gain * min(contact, 1) * (1 - t) - decay * max(t - floor, 0), term by term
-            np.subtract(1.0, cells, out=b)
-            b *= gain if isinstance(gain, float) else gain[start:start + band]
-            np.subtract(cells, floor, out=f)
-            np.maximum(f, 0, out=f)  # (what f.clip(0, out=f) calls)
-            f *= decay
-            b -= f
-            cells += b
+        trust = self._current_pair_trust()[:-1]  # (the self-trust slot stays 1)
+        gains = np.full(1, gain) if isinstance(gain, float) else gain
+        _update_pair_trust(trust, gains, floor, decay)
 
     def _contact_gain_of_staffing(self) -> float | np.ndarray:
         """Each pair's daily trust gain from contact, given who is in post: a number when the
@@ -785,3 +768,19 @@ def _mean_between_others(block: np.ndarray) -> float:
     """Mean of a square block of the trust matrix without its diagonal (self-trust, 1)."""
     n = len(block)
     return float((block.sum() - n) / (n * (n - 1)))
+
+
+@njit(cache=True)
+def _update_pair_trust(trust: np.ndarray, gains: np.ndarray, floor: float, decay: float) -> None:
+    """One day of contact and decay for every pair:
+    ``t += gain * (1 - t) - decay * max(t - floor, 0)``, term by term as numpy evaluated it.
+    ``gains`` holds one gain per pair, or a single gain for every pair."""
+    same = gains.size == 1
+    for k in range(trust.size):
+        t = trust[k]
+        build = (1.0 - t) * (gains[0] if same else gains[k])
+        fade = t - floor
+        if fade < 0.0:
+            fade = 0.0
+        build -= fade * decay
+        trust[k] = t + build

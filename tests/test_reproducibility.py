@@ -114,3 +114,26 @@ def test_summary_has_the_design_columns(small_baseline):
     assert list(cmp.differences.columns) == ["configuration", "metric", "mean_diff", "ci_low", "ci_high", "n"]
     assert set(cmp.differences.configuration) == {"y"}
     assert isinstance(cmp.daily, pd.DataFrame) and set(cmp.daily.configuration) == {"x", "y"}
+
+
+def test_the_compiled_daily_loops_give_the_results_of_plain_python():
+    """The population's and the workforce's compiled loops (numba) are plain Python with
+    ``NUMBA_DISABLE_JIT=1``: a small replication's metrics and daily series must not change."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys; sys.path.insert(0, 'tests')\n"
+        "from model_helpers import preset, scaled\n"
+        "from int_sim.experiment import simulate_replication\n"
+        "metrics, daily = simulate_replication({'b': scaled(preset('baseline'), 3_000, days=60, warmup=30)}, 1, 0)['b']\n"
+        "print(json.dumps({'metrics': metrics, 'daily': daily.value.tolist()}, sort_keys=True))\n"
+    )
+    runs = []
+    for disable in ("0", "1"):
+        env = {**os.environ, "NUMBA_DISABLE_JIT": disable}
+        done = subprocess.run([sys.executable, "-W", "ignore", "-c", script], env=env, capture_output=True, text=True,
+                              check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+        runs.append(done.stdout)  # compared as text, so that NaN equals NaN
+    assert runs[0] == runs[1]
