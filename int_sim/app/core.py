@@ -175,11 +175,11 @@ def apply_run_size(scenario: Scenario, run_size: RunSize) -> Scenario:
     return scenario.with_overrides(horizon, source=scenario.name) if horizon else scenario
 
 
-SECONDS_PER_RUN = 0.25
-SECONDS_PER_RESIDENT_DAY = 2.5e-8
+SECONDS_PER_RUN = 0.08
+SECONDS_PER_RESIDENT_DAY = 1.15e-8
 """Rough cost of one model run: a fixed part (the team, its trust and the daily bookkeeping) and a
-part per resident-day (benchmarks/README.md, 25 Nov 2026: about 0.36 s for 10,000 residents,
-0.9 s for 50,000 and 16.5 s for 1,000,000 over 545 days, on one core)."""
+part per resident-day (benchmarks/README.md, 3 Dec 2026: about 0.15 s for 10,000 residents,
+0.34 s for 50,000 and 6.7 s for 1,000,000 over 545 days, on one core)."""
 
 
 def estimate_seconds(scenarios: Iterable[Scenario], replications: int, workers: int = 1) -> float:
