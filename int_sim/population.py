@@ -257,27 +257,23 @@ class Population:
         table = self._active
         # everyone else: the weighted candidates who are not active
         candidates, v_candidates = self._weighted_candidates(day, z)
-        usual = table.slot[candidates] < 0
-        ordinary, v_ordinary = candidates[usual], v_candidates[usual]
         # the active residents: one keyed draw each against their own p_i
         hit, v_hit = np.empty(table.count, dtype=np.intp), np.empty(table.count)
         hits = _active_events(self._event_uniforms.offset(day), table.rows("resident"), table.rows("event_rate"),
                               self._active_multiplier, z, table.rows("group"), hit, v_hit)
-        residents = np.concatenate([ordinary, hit[:hits]])
-        v = np.concatenate([v_ordinary, v_hit[:hits]])
-        order = np.argsort(residents)
-        residents, v = residents[order], v[order]
-        share = self._admitted_share[self._group_index[residents]]
-        is_admitted = v < share
-        admitted = residents[is_admitted]
-        if admitted.size:
-            w = v[is_admitted] / share[is_admitted]
+        events = candidates.size + hits
+        admitted, crisis, w = np.empty(events, dtype=np.intp), np.empty(events, dtype=np.intp), np.empty(events)
+        admissions, crises = _split_events(candidates, v_candidates, table.slot, hit[:hits], v_hit[:hits],
+                                           self._group_index, self._admitted_share, admitted, crisis, w)
+        admitted, crisis = admitted[:admissions], crisis[:crises]
+        if admissions:
+            w = w[:admissions]
             stay = 1 + np.floor(np.log1p(-w) / np.log1p(-1.0 / max(length_of_stay, 1.0 + 1e-9)))
             until = day + stay.astype(np.int32)
             self.hospital_until[admitted] = until
             rows = table.add(admitted)
             table.hospital_until[rows] = until
-        return admitted, residents[~is_admitted]
+        return admitted, crisis
 
     def _weighted_candidates(self, day: int, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The residents who have an ordinary event today unless they are active, with the uniform
@@ -401,6 +397,38 @@ def _active_events(offset, resident, event_rate, multiplier, z, group, hit, v_hi
             v_hit[hits] = u / p
             hits += 1
     return hits
+
+
+@njit(cache=True)
+def _split_events(candidates, v_candidates, slot, hit, v_hit, group_index, admitted_share, admitted, crisis, w):
+    """Today's events in resident order, split into admissions and crises: the ordinary
+    candidates who are not active and the active residents hit (distinct residents), each with
+    its ``v``. An event is an admission if ``v`` is below the group's admitted share, and then
+    ``w = v / share`` is uniform and sets the length of stay. Fills ``admitted``, ``crisis`` and
+    ``w`` and returns how many admissions and crises."""
+    residents = np.empty(candidates.size + hit.size, dtype=np.intp)
+    v = np.empty(residents.size)
+    n = 0
+    for k in range(candidates.size):
+        if slot[candidates[k]] < 0:
+            residents[n] = candidates[k]
+            v[n] = v_candidates[k]
+            n += 1
+    for k in range(hit.size):
+        residents[n] = hit[k]
+        v[n] = v_hit[k]
+        n += 1
+    admissions = crises = 0
+    for k in np.argsort(residents[:n]):
+        share = admitted_share[group_index[residents[k]]]
+        if v[k] < share:
+            admitted[admissions] = residents[k]
+            w[admissions] = v[k] / share
+            admissions += 1
+        else:
+            crisis[crises] = residents[k]
+            crises += 1
+    return admissions, crises
 
 
 @njit(cache=True)
