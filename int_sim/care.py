@@ -202,6 +202,7 @@ class Episode:
     measured: bool
     pending: int  # bitmask (ROLE_BIT) of the needs no route has taken up yet (usual care, or the team after review)
     outstanding: int  # needs without an outcome (DONE, LOST or UNMET) yet: the episode ends at 0
+    source: int  # ROLES index a hand-off comes from: the last to start an action, else who saw the sign
     actions_done: int = 0
     known_day: int | None = None
     reviewed: bool = False
@@ -212,7 +213,6 @@ class Episode:
     organisations_seen: int = 0  # bitmask of the organisations that acted (CareSystem._organisation_bit)
     repeat_assessments: int = 0
     closed: bool = False
-    source: int = -1  # ROLES index a hand-off comes from: the last to start an action, else who saw the sign
 
 
 @dataclass
@@ -316,9 +316,9 @@ class CareSystem:
 
     def on_events(self, day: int, residents: np.ndarray) -> None:
         """A crisis or admission before anyone acted marks the episode as too late."""
-        for resident in residents.tolist():
-            episode = self.open.get(resident)
-            if episode is not None and episode.first_action_day is None:
+        for resident in residents[self._status[residents] != NO_EPISODE].tolist():  # (the few with an episode)
+            episode = self.open[resident]
+            if episode.first_action_day is None:
                 episode.crisis_before_action = True
 
     def _open_episode(self, resident: int, bits: int, day: int, u: float, u_wait: float) -> Episode:
@@ -334,7 +334,7 @@ class CareSystem:
             ordered = self._ordered_needs[bits, seen_by] = tuple(
                 self.desks[role] for role in sorted(needs, key=lambda role: role != seen_by))
         desk = self.desks[seen_by]
-        episode = Episode(resident, day, desk, ordered, day >= self.warmup_days, bits, len(ordered), source=desk.index)
+        episode = Episode(resident, day, desk, ordered, day >= self.warmup_days, bits, len(ordered), desk.index)
         self.open[resident] = episode
         self._status[resident] = OPEN
         if episode.measured:
