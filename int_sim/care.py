@@ -102,9 +102,9 @@ class CareEnvironment(simpy.Environment):
     def run_care(self, until: float) -> None:
         """Run the care steps of the days before ``until``, day by day, each day's in booked order.
 
-        A generator whose next step is today and would be the last of today's list runs on at
-        once instead of being booked: most often an action that got its caseload place as it
-        asked. The order of steps is therefore the book's.
+        A generator that gets its caseload place as it asks, or whose next step is today and would
+        be the last of today's list (a delay that rounds to zero), runs on at once instead of being
+        booked: it is the step the book would give next, so the order of steps is the book's.
         """
         book, days, enter = self._book, self._book_days, self._enter
         while days and days[0] < until:
