@@ -4,7 +4,6 @@ Each comparison holds everything else fixed and pairs replications, so a differe
 95% interval lies on one side of zero is a real response of the model, not noise.
 """
 
-import numpy as np
 import pytest
 
 from int_sim import compare
@@ -35,7 +34,6 @@ def levers():
 
 def significantly_below(comparison, a, b, metric):
     """a's metric is below b's: the paired difference a - b has its whole interval below zero."""
-    first = comparison.differences
     mean_a, low_a, high_a = diff(comparison, a, metric) if a != "base" else (0.0, 0.0, 0.0)
     if b == "base":
         return high_a < 0, (mean_a, low_a, high_a)
