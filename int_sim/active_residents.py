@@ -63,13 +63,6 @@ class ActiveResidents:
             self.count = end
         return slots
 
-    def add_one(self, resident: int) -> int:
-        """The row of one resident, made active if they are not (for plans, one at a time)."""
-        slot = int(self.slot[resident])
-        if slot < 0:
-            slot = int(self.add(np.array([resident], dtype=np.intp))[0])
-        return slot
-
     def compact(self, keep: np.ndarray) -> None:
         """Keep only the rows where ``keep`` (a mask over the used rows) is true, in order."""
         n = self.count
@@ -87,8 +80,8 @@ class ActiveResidents:
 def _take_rows(residents, slot, resident_column, start, slots):
     """Each resident's row into ``slots``: their own if active, else the next free one from
     ``start`` on, in the order given (``slot`` and ``resident_column`` record it); returns the
-    end of the rows used. One compiled pass: :meth:`ActiveResidents.add` runs twice a day and
-    once per completed plan, where numpy's per-call overhead was most of its cost."""
+    end of the rows used. One compiled pass: :meth:`ActiveResidents.add` runs two or three times
+    a day on a few dozen residents, where numpy's per-call overhead was most of its cost."""
     end = start
     for k in range(residents.size):
         row = slot[residents[k]]
