@@ -285,6 +285,11 @@ class Staffing:
         self._all_posts = len(posts)
 
     @cached_property
+    def run_bounds(self) -> np.ndarray:
+        """The role runs as rows of (role index in ROLES, start, stop), for compiled passes."""
+        return np.array([(run.index, run.start, run.stop) for run in self.role_runs], dtype=np.intp).reshape(-1, 3)
+
+    @cached_property
     def trust_cells(self) -> np.ndarray:
         """Flat indices of the posts x posts matrix's cells between the people in post, row by row."""
         return (self.posts[:, None] * self._all_posts + self.posts).ravel()
@@ -321,7 +326,7 @@ class Workforce:
         organisation_index = {organisation: i for i, organisation in enumerate(self.organisations.values())}
         self._organisation_of_post = np.array([organisation_index[p.organisation] for p in self.posts], dtype=np.intp)
         self.role_trust = np.full((len(ROLES), len(ROLES)), self.stranger_trust)
-        self.role_trust_rows = self.role_trust.tolist()  # the same values as Python floats, for hand-offs
+        self.role_trust_rows = self.role_trust.tolist()  # the same values as Python floats, for hand-offs (kept in step)
         self._joint_training = team.joint_training
         self._new_starter_days = scenario.workforce.new_starter_days
         self.mean_trust_cached = self.stranger_trust
@@ -730,25 +735,18 @@ class Workforce:
         its previous value.
 
         People in post are in role runs, so each pair's block is a slice of the in-post trust;
-        it is summed as a C-contiguous copy, the array ``trust[np.ix_(rows, cols)]`` gave, so the
-        sums are the same floats.
+        the blocks are summarised in one compiled pass (:func:`_summarise_role_blocks`), which
+        sums each as numpy summed the C-contiguous block ``trust[np.ix_(rows, cols)]`` gave, so
+        the values are the same floats (the numpy calls for up to 64 blocks cost more than the
+        sums themselves).
         """
         if len(self.staffing.people) < 2:
             self.mean_trust_cached = self.stranger_trust
             return
         among = self._trust_in_post()
         self.mean_trust_cached = _mean_between_others(among)
-        rows = self.role_trust_rows
-        runs = self.staffing.role_runs
-        for a in runs:
-            for b in runs:
-                total = np.ascontiguousarray(among[a.start:a.stop, b.start:b.stop]).sum()
-                people = a.stop - a.start
-                if a.index != b.index:
-                    rows[a.index][b.index] = float(total / (people * (b.stop - b.start)))
-                elif people > 1:
-                    rows[a.index][b.index] = float((total - people) / (people * (people - 1)))
-        self.role_trust[:] = rows
+        _summarise_role_blocks(among, self.staffing.run_bounds, self.role_trust)
+        self.role_trust_rows = self.role_trust.tolist()
 
     def _trust_in_post(self) -> np.ndarray:
         """Trust between the people in post (people x people, in post order) as a C-contiguous
@@ -784,3 +782,98 @@ def _update_pair_trust(trust: np.ndarray, gains: np.ndarray, floor: float, decay
             fade = 0.0
         build -= fade * decay
         trust[k] = t + build
+
+
+@njit(cache=True)
+def _summarise_role_blocks(among: np.ndarray, runs: np.ndarray, role_trust: np.ndarray) -> None:
+    """Mean trust between each pair of role runs (``runs`` as in :attr:`Staffing.run_bounds`)
+    of the in-post trust ``among``, into ``role_trust``: within a run of two or more people the
+    mean leaves out the diagonal (self-trust, 1); a run of one keeps its previous value on the
+    diagonal. Each block is copied in C order and summed as numpy sums it (:func:`_numpy_sum`),
+    and the means are divided as numpy divided a float64 by a Python int."""
+    block = np.empty(among.size)
+    for a in range(len(runs)):
+        role_a, start_a, stop_a = runs[a, 0], runs[a, 1], runs[a, 2]
+        people = stop_a - start_a
+        for b in range(len(runs)):
+            role_b, start_b, stop_b = runs[b, 0], runs[b, 1], runs[b, 2]
+            n = 0
+            for i in range(start_a, stop_a):
+                for j in range(start_b, stop_b):
+                    block[n] = among[i, j]
+                    n += 1
+            total = _numpy_sum(block, 0, n)
+            if role_a != role_b:
+                role_trust[role_a, role_b] = total / (people * (stop_b - start_b))
+            elif people > 1:
+                role_trust[role_a, role_b] = (total - people) / (people * (people - 1))
+
+
+@njit(cache=True)
+def _numpy_sum(values: np.ndarray, start: int, count: int) -> float:
+    """``values[start:start + count].sum()`` as numpy computes it, bit for bit: its sum of a
+    contiguous float64 array starts from 0.0 and adds numpy's pairwise sum of the elements."""
+    return 0.0 + _pairwise_sum(values, start, count)
+
+
+@njit(cache=True)
+def _pairwise_sum(values: np.ndarray, start: int, count: int) -> float:
+    """numpy's pairwise summation (``pairwise_sum`` in its loops): up to 128 elements summed
+    as :func:`_short_sum` does; above that, the two halves (split at half the count, rounded down
+    to a multiple of 8), each summed in the same way, added, left half first.
+
+    The halving is worked through with explicit stacks, not by recursion, which numba's cache
+    does not support: ``spans`` holds the spans still to sum, and a span of count -1 stands for
+    "add the two sums on top of ``sums``" once both halves are there.
+    """
+    if count <= 128:
+        return _short_sum(values, start, count)
+    spans = np.empty((3 * 64, 2), dtype=np.intp)  # a halving puts 3 spans for 1 and a count halves < 64 times
+    sums = np.empty(64 + 1)  # one sum per halving on the way down, and one more
+    spans[0, 0], spans[0, 1] = start, count
+    pending, held = 1, 0
+    while pending:
+        pending -= 1
+        first, size = spans[pending, 0], spans[pending, 1]
+        if size == -1:
+            held -= 1
+            sums[held - 1] = sums[held - 1] + sums[held]
+        elif size <= 128:
+            sums[held] = _short_sum(values, first, size)
+            held += 1
+        else:
+            half = size // 2
+            half -= half % 8
+            spans[pending, 0], spans[pending, 1] = 0, -1  # after both halves: add them
+            spans[pending + 1, 0], spans[pending + 1, 1] = first + half, size - half  # the right half second
+            spans[pending + 2, 0], spans[pending + 2, 1] = first, half  # the left half first
+            pending += 3
+    return sums[0]
+
+
+@njit(cache=True)
+def _short_sum(values: np.ndarray, start: int, count: int) -> float:
+    """numpy's pairwise summation of up to 128 elements: under 8 one after another; else eight
+    running sums over the elements in steps of 8, combined as ((r0 + r1) + (r2 + r3)) +
+    ((r4 + r5) + (r6 + r7)), then the remainder one after another."""
+    if count < 8:
+        total = 0.0
+        for i in range(start, start + count):
+            total += values[i]
+        return total
+    r0, r1, r2, r3 = values[start], values[start + 1], values[start + 2], values[start + 3]
+    r4, r5, r6, r7 = values[start + 4], values[start + 5], values[start + 6], values[start + 7]
+    whole = count - count % 8
+    for i in range(start + 8, start + whole, 8):
+        r0 += values[i]
+        r1 += values[i + 1]
+        r2 += values[i + 2]
+        r3 += values[i + 3]
+        r4 += values[i + 4]
+        r5 += values[i + 5]
+        r6 += values[i + 6]
+        r7 += values[i + 7]
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(start + whole, start + count):
+        total += values[i]
+    return total

@@ -3,12 +3,15 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from int_sim import compare, run_experiment
 from int_sim.experiment import replication_seeds, t_interval
 from int_sim.model import NeighbourhoodModel
 from int_sim.scenario import counterfactual
+from int_sim.workforce import _summarise_role_blocks
 
 from model_helpers import preset, scaled
 
@@ -137,3 +140,29 @@ def test_the_compiled_daily_loops_give_the_results_of_plain_python():
                               check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
         runs.append(done.stdout)  # compared as text, so that NaN equals NaN
     assert runs[0] == runs[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=8), st.integers(0, 2**32 - 1))
+def test_the_compiled_role_trust_summary_sums_blocks_as_numpy_does(run_sizes, seed):
+    """Role trust means are summed in a compiled pass that must give, bit for bit, the sums numpy
+    gave of each C-contiguous block (short, eight running sums, and halved blocks alike), and
+    leave alone what has nobody to summarise (absent roles, a lone person's own role)."""
+    rng = np.random.default_rng(seed)
+    roles = np.sort(rng.choice(8, size=len(run_sizes), replace=False))
+    stops = np.cumsum(run_sizes)
+    runs = np.column_stack([roles, stops - run_sizes, stops])
+    among = rng.random((stops[-1], stops[-1])) * 10.0 ** rng.uniform(-3, 3, (stops[-1], stops[-1]))
+    before = rng.random((8, 8))
+    expected = before.copy()
+    for role_a, start_a, stop_a in runs:
+        for role_b, start_b, stop_b in runs:
+            total = np.ascontiguousarray(among[start_a:stop_a, start_b:stop_b]).sum()
+            people = stop_a - start_a
+            if role_a != role_b:
+                expected[role_a, role_b] = total / (people * (stop_b - start_b))
+            elif people > 1:
+                expected[role_a, role_b] = (total - people) / (people * (people - 1))
+    summarised = before.copy()
+    _summarise_role_blocks(among, runs, summarised)
+    assert np.array_equal(summarised, expected)
