@@ -19,7 +19,7 @@ import operator
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
-from itertools import combinations
+from itertools import chain, combinations
 from typing import NamedTuple
 
 import mesa
@@ -224,6 +224,7 @@ class Place:
 
 
 _HOLDER = operator.attrgetter("professional")
+_BUSY, _BURNOUT, _ABSENT_UNTIL = map(operator.attrgetter, ("busy", "burnout", "absent_until"))
 
 
 @dataclass
@@ -243,6 +244,24 @@ class WorkforceTotals:
     by_role_open: dict = field(default_factory=lambda: {r: 0.0 for r in ROLES})
 
 
+class DailyRates(NamedTuple):
+    """The constants of the people's daily pass (:func:`_people_day`), see :meth:`Workforce._daily_rates`."""
+
+    threshold: float  # utilisation above which burnout builds
+    headroom: float  # utilisation from the threshold to full (at least 1e-9)
+    target_scale: float  # burnout target at full overload (leadership lowers it)
+    calm_target: float  # burnout target at or below the threshold
+    time_constant: float  # days burnout takes to follow its target
+    absence_start: float  # daily chance that someone present starts an absence
+    leave_base: float  # daily chance of leaving at zero burnout
+    burnout_leave: float  # how much more likely to leave at full burnout, less 1
+
+
+# what happens to a post today (see Workforce.daily), as bits: its person starts or ends an
+# absence, leaves (any of these), or it is filled
+_STARTS_ABSENCE, _RETURNS, _LEAVES, _FILLS = 1, 2, 4, 8
+
+
 class RoleRun(NamedTuple):
     """The people in post of one role: positions ``start:stop`` in :attr:`Staffing.people`."""
 
@@ -251,7 +270,6 @@ class RoleRun(NamedTuple):
     start: int
     stop: int
     places: int  # their caseload places
-    members: list[tuple[Professional, int]]  # (person, post index)
 
 
 class Staffing:
@@ -278,11 +296,20 @@ class Staffing:
             while stop < len(self.people) and self.people[stop].role == role:
                 stop += 1
             if stop > start:
-                members = list(zip(self.people[start:stop], self.post_indices[start:stop]))
                 places = sum(p.caseload for p in self.people[start:stop])
-                self.role_runs.append(RoleRun(role, index, start, stop, places, members))
+                self.role_runs.append(RoleRun(role, index, start, stop, places))
             start = stop
         self._all_posts = len(posts)
+        # the compiled daily pass's view of the people (see Workforce.daily): each person's
+        # caseload, post and role run, a row each; their burnout, the pass's working copy, which
+        # it writes back to each person; and its outputs, the busy places of each run and the
+        # posts with an event
+        run_of_person = [k for k, run in enumerate(self.role_runs) for _ in range(run.start, run.stop)]
+        self.layout = np.array([[p.caseload for p in self.people], self.post_indices, run_of_person],
+                               dtype=np.intp).reshape(3, len(self.people))
+        self.burnout = np.fromiter(map(_BURNOUT, self.people), float, len(self.people))
+        self.busy_by_run = np.empty(len(self.role_runs), dtype=np.intp)
+        self.events = np.empty((len(self.people), 2), dtype=np.intp)
 
     @cached_property
     def run_bounds(self) -> np.ndarray:
@@ -333,6 +360,7 @@ class Workforce:
         self.totals = WorkforceTotals()
         self.coordination_share = 0.0
         self.cliff_passed = False
+        self._rates = self._daily_rates()
         self.daily_cost_rate = {role: scenario.costs.hourly(role) * scenario.workforce.contracted_hours / 7.0 for role in ROLES}
         for post in self.posts:
             if post.funded:
@@ -441,24 +469,17 @@ class Workforce:
         One pass over the people in post updates burnout and finds who starts or ends an
         absence or leaves; then those posts and the vacancies to fill are handled in post order,
         as the caseload pools need. No post's event changes another post's burnout or draws, so
-        this is the same day as handling each post in turn. The pass is plain Python: a team has
-        tens of posts, where numpy calls cost more than the arithmetic they would replace.
+        this is the same day as handling each post in turn. The pass is compiled
+        (:func:`_people_day`), with the same float operations in the same order as the plain
+        Python pass it replaced: it reads each person's busy places and absence, gathered into an
+        array each day (care changes them), and updates the staffing's working copy of their
+        burnout, which is written back to each person for the care steps (:meth:`slowdown`) and
+        the daily series. At tens of posts, the pass in Python cost four times what gathering,
+        the call and writing back do.
         """
-        wf, team = self.scenario.workforce, self.scenario.team
         posts = self.posts
         # a fixed number of draws per post per day keeps the stream aligned across configurations
-        u_leave, u_absence, u_spell, u_fill = self.rng.random((4, len(posts))).tolist()
-        base_leave = wf.annual_turnover / 365.0
-        leave_modifier = (1.3 - 0.6 * team.leadership) * (0.7 if team.joint_training else 1.0)
-        if team.funding_stability == "short_term" and not self.cliff_passed:
-            leave_modifier *= 1.2  # people leave posts that are about to end
-        absence_start = wf.absence_rate / wf.absence_spell_days
-        burnout_target_scale = 1.0 - 0.3 * team.leadership
-        calm_target = 0.0 * burnout_target_scale  # the target at or below the threshold
-        threshold, time_constant = wf.burnout_threshold, wf.burnout_time_constant_days
-        headroom = max(1e-9, 1.0 - threshold)
-        leave_base = base_leave * leave_modifier  # (the hazard below multiplies left to right)
-        burnout_leave = wf.burnout_leave_factor - 1.0
+        draws = self.rng.random((4, len(posts)))  # rows: leaving, absence, spell length, fill delay
         staffing = self.staffing  # who is in post as the day starts: the people measured
         filling = []
         for post in staffing.vacant:
@@ -468,55 +489,35 @@ class Workforce:
                     self.totals.vacant_post_days += 1
                 if post.fill_day is not None and day >= post.fill_day:
                     filling.append(post.index)
-        # burnout is added to the total person by person in post order, as the floats need
-        burnout_sum = self.totals.burnout_sum
-        busy_by_role: list[int] = []
-        starting, returning, leaving = [], [], []
-        for run in staffing.role_runs:
-            role_busy = 0
-            for person, k in run.members:
-                # burnout follows sustained utilisation above the threshold; max(0, .) and
-                # min(1, .) are written out as comparisons, which give the same floats faster
-                places_busy, level = person.busy, person.burnout
-                excess = places_busy / person.caseload - threshold
-                if excess > 0.0:
-                    over = excess / headroom
-                    target = (over if over < 1.0 else 1.0) * burnout_target_scale
-                else:
-                    target = calm_target
-                level += (target - level) / time_constant
-                person.burnout = level
-                role_busy += places_busy
-                burnout_sum += level
-                # absence
-                absent_until = person.absent_until
-                if absent_until < day:
-                    if u_absence[k] < absence_start:
-                        starting.append(k)
-                elif absent_until == day:
-                    returning.append(k)
-                # leaving
-                if u_leave[k] < leave_base * (1.0 + burnout_leave * level):
-                    leaving.append(k)
-            busy_by_role.append(role_busy)
+        people = staffing.people
+        busy_and_absent = np.fromiter(chain(map(_BUSY, people), map(_ABSENT_UNTIL, people)), np.intp, 2 * len(people))
+        burnout_sum, flagged = _people_day(staffing.layout, busy_and_absent, staffing.burnout, draws, day,
+                                           self.totals.burnout_sum, self._rates, staffing.busy_by_run, staffing.events)
+        for person, level in zip(people, staffing.burnout.tolist()):
+            person.burnout = level
         if measuring:
-            self._measure(staffing, busy_by_role, burnout_sum)
-        for k in sorted({*filling, *starting, *returning, *leaving}):
-            post = posts[k]
-            if k in filling:
+            self._measure(staffing, staffing.busy_by_run.tolist(), burnout_sum)
+        events = dict.fromkeys(filling, _FILLS)
+        if flagged:
+            events.update(staffing.events[:flagged].tolist())
+        changed = bool(filling)
+        for k in sorted(events):
+            post, event = posts[k], events[k]
+            if event == _FILLS:
                 self._fill(post, day)
                 if measuring:
                     self.totals.starters += 1
                 continue
-            if k in starting:
-                self._start_absence(post.occupant, day, u_spell[k])
-            elif k in returning:
+            if event & _STARTS_ABSENCE:
+                self._start_absence(post.occupant, day, draws.item(2, k))
+            elif event & _RETURNS:
                 self._end_absence(post.occupant)
-            if k in leaving:
-                self._leave(post, day, refill=True, u_fill=u_fill[k])
+            if event & _LEAVES:
+                self._leave(post, day, refill=True, u_fill=draws.item(3, k))
+                changed = True
                 if measuring:
                     self.totals.leavers += 1
-        changed = bool(filling or leaving)
+        team = self.scenario.team
         if team.funding_stability == "short_term" and not self.cliff_passed and day >= team.funding_term_days:
             self._funding_cliff(day)
             changed = True
@@ -526,16 +527,37 @@ class Workforce:
         if day % 7 == 0:
             self._update_role_trust()
 
-    def _measure(self, staffing: Staffing, busy_by_role: list[int], burnout_sum: float) -> None:
-        """Add a measured day of everyone in post to the totals: ``busy_by_role`` are their busy
+    def _daily_rates(self) -> np.ndarray:
+        """The constants of the people's daily pass, the :class:`DailyRates` as an array in their
+        order, worked out with the expressions the pass used. They depend only on the scenario
+        and whether the funding cliff has passed, so they are worked out at the start and again
+        at the cliff."""
+        wf, team = self.scenario.workforce, self.scenario.team
+        leave_modifier = (1.3 - 0.6 * team.leadership) * (0.7 if team.joint_training else 1.0)
+        if team.funding_stability == "short_term" and not self.cliff_passed:
+            leave_modifier *= 1.2  # people leave posts that are about to end
+        target_scale = 1.0 - 0.3 * team.leadership
+        return np.array(DailyRates(
+            threshold=wf.burnout_threshold,
+            headroom=max(1e-9, 1.0 - wf.burnout_threshold),
+            target_scale=target_scale,
+            calm_target=0.0 * target_scale,
+            time_constant=float(wf.burnout_time_constant_days),  # (a float divisor either way)
+            absence_start=wf.absence_rate / wf.absence_spell_days,
+            leave_base=wf.annual_turnover / 365.0 * leave_modifier,  # (multiplied left to right)
+            burnout_leave=wf.burnout_leave_factor - 1.0,
+        ))
+
+    def _measure(self, staffing: Staffing, busy_by_run: list[int], burnout_sum: float) -> None:
+        """Add a measured day of everyone in post to the totals: ``busy_by_run`` are their busy
         places (one count per role run) and ``burnout_sum`` the burnout total with today's added.
         Places are whole numbers, so their sums are exact in any order; the cost, like burnout, is
         added one person at a time in post order, as floats must be to give the same sums."""
         t = self.totals
         t.filled_post_days += len(staffing.people)
-        t.busy_place_days += sum(busy_by_role)
+        t.busy_place_days += sum(busy_by_run)
         t.open_place_days += staffing.places
-        for run, busy in zip(staffing.role_runs, busy_by_role):
+        for run, busy in zip(staffing.role_runs, busy_by_run):
             t.by_role_busy[run.role] += busy
             t.by_role_open[run.role] += run.places
         t.burnout_sum = burnout_sum
@@ -554,6 +576,7 @@ class Workforce:
     def _funding_cliff(self, day: int) -> None:
         """Short-term money ends: a share of posts closes (halved when the budget is pooled)."""
         self.cliff_passed = True
+        self._rates = self._daily_rates()
         loss = self.scenario.workforce.funding_cliff_post_loss * (0.5 if self.scenario.team.pooled_budget else 1.0)
         funded = [p for p in self.posts if p.funded]
         n_lost = int(round(loss * len(funded)))
@@ -782,6 +805,55 @@ def _update_pair_trust(trust: np.ndarray, gains: np.ndarray, floor: float, decay
             fade = 0.0
         build -= fade * decay
         trust[k] = t + build
+
+
+@njit(cache=True)
+def _people_day(layout, busy_and_absent, burnout, draws, day, burnout_sum, rates, busy_by_run, events):
+    """The people in post's day, in post order (``layout`` and the outputs as in :class:`Staffing`):
+    each person's burnout (``burnout``, updated in place) follows their utilisation (busy places
+    in ``busy_and_absent``, then the day each one's absence ends), and the draws (``draws[0]``
+    leaving, ``draws[1]`` absence, by post) decide who starts an absence or leaves; a person whose
+    absence ends today returns. ``rates`` are the :class:`DailyRates`, in their order.
+
+    Fills ``busy_by_run`` and the first rows of ``events`` with the posts with an event, as
+    (post, event bits), and returns the burnout total with today's added person by person in
+    post order (from ``burnout_sum``) and the number of posts with an event. Every float is the
+    expression the plain Python pass evaluated, in its order; max(0, .) and min(1, .) are
+    written out as comparisons, which give the same floats. Few arguments and no arrays
+    returned: each costs the call microseconds when the caches are cold, as they are once a day.
+    """
+    threshold, headroom, target_scale, calm_target = rates[0], rates[1], rates[2], rates[3]
+    time_constant, absence_start, leave_base, burnout_leave = rates[4], rates[5], rates[6], rates[7]
+    people = len(burnout)
+    busy_by_run[:] = 0
+    flagged = 0
+    for i in range(people):
+        busy, absent_until = busy_and_absent[i], busy_and_absent[people + i]
+        caseload, post, run = layout[0, i], layout[1, i], layout[2, i]
+        busy_by_run[run] += busy
+        # burnout follows sustained utilisation above the threshold
+        level = burnout[i]
+        excess = busy / caseload - threshold
+        if excess > 0.0:
+            over = excess / headroom
+            target = (over if over < 1.0 else 1.0) * target_scale
+        else:
+            target = calm_target
+        level += (target - level) / time_constant
+        burnout[i] = level
+        burnout_sum += level
+        event = 0
+        if absent_until < day:
+            if draws[1, post] < absence_start:
+                event |= _STARTS_ABSENCE
+        elif absent_until == day:
+            event |= _RETURNS
+        if draws[0, post] < leave_base * (1.0 + burnout_leave * level):
+            event |= _LEAVES
+        if event:
+            events[flagged, 0], events[flagged, 1] = post, event
+            flagged += 1
+    return burnout_sum, flagged
 
 
 @njit(cache=True)
