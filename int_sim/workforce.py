@@ -343,13 +343,15 @@ class Workforce:
         self.posts = self._posts()
         n = len(self.posts)
         self.stranger_trust = scenario.workforce.stranger_trust
+        self._joint_work_gain = scenario.workforce.trust_gain_joint_work
+        self._trust_floor, self._trust_decay = 0.1 * team.shared_vision, scenario.workforce.trust_decay_per_day
         pairs = n * (n - 1) // 2
         self._pair_trust = np.full(pairs + 1, self.stranger_trust)  # see trust
         self._pair_trust[pairs] = 1.0  # the self-trust slot
         self._pair_offsets = pair_offset(np.arange(n), n).tolist()  # (see pair_offset)
         self._joint_cells: list[int] = []  # pairs of joint work not yet applied to _pair_trust (see _current_pair_trust)
         self._staffing: Staffing | None = None  # who is in post, rebuilt when needed after a change
-        self._contact_gain: float | np.ndarray | None = None  # of the current staffing, when computed
+        self._contact_gains: np.ndarray | None = None  # of the current staffing, when computed
         organisation_index = {organisation: i for i, organisation in enumerate(self.organisations.values())}
         self._organisation_of_post = np.array([organisation_index[p.organisation] for p in self.posts], dtype=np.intp)
         self.role_trust = np.full((len(ROLES), len(ROLES)), self.stranger_trust)
@@ -422,7 +424,7 @@ class Workforce:
 
     def _staffing_changed(self) -> None:
         self._staffing = None
-        self._contact_gain = None
+        self._contact_gains = None
 
     # --- people joining and leaving ----------------------------------------------------
     def _fill(self, post: Post, day: int) -> None:
@@ -635,23 +637,23 @@ class Workforce:
 
         Each pair is updated once, in the pair trust vector (see :attr:`trust`), in place, in one
         compiled pass (:func:`_update_pair_trust`): it gets the same operations in the same order
-        as either of its two cells would in a pass over the whole matrix, at half the cost.
+        as either of its two cells would in a pass over the whole matrix, at half the cost. The
+        same pass first applies the day's joint work still to apply (see
+        :meth:`_current_pair_trust`), as reading trust would have, which saves a call.
         """
-        team, wf = self.scenario.team, self.scenario.workforce
         if len(self.staffing.people) < 2:
             return
-        if self._contact_gain is None:
-            self._contact_gain = self._contact_gain_of_staffing()
-        gain = self._contact_gain
-        floor, decay = 0.1 * team.shared_vision, wf.trust_decay_per_day
-        trust = self._current_pair_trust()[:-1]  # (the self-trust slot stays 1)
-        gains = np.full(1, gain) if isinstance(gain, float) else gain
-        _update_pair_trust(trust, gains, floor, decay)
+        if self._contact_gains is None:
+            self._contact_gains = self._contact_gains_of_staffing()
+        cells = self._joint_cells
+        _update_pair_trust(self._pair_trust, np.fromiter(cells, np.intp, len(cells)), self._joint_work_gain,
+                           self._contact_gains, self._trust_floor, self._trust_decay)
+        cells.clear()
 
-    def _contact_gain_of_staffing(self) -> float | np.ndarray:
-        """Each pair's daily trust gain from contact, given who is in post: a number when the
-        team works together, else one per pair, as the pair trust vector holds them (contact
-        within organisations only)."""
+    def _contact_gains_of_staffing(self) -> np.ndarray:
+        """Each pair's daily trust gain from contact, given who is in post: one for every pair
+        when the team works together, else one per pair, as the pair trust vector holds them
+        (contact within organisations only)."""
         team, wf = self.scenario.team, self.scenario.workforce
         gain = wf.trust_gain_per_contact * (1.0 + 0.5 * team.shared_vision + 0.5 * team.leadership
                                             + 0.3 * team.joint_training)
@@ -659,7 +661,7 @@ class Workforce:
         # A day's contact closes at most the whole gap to full trust: the levers multiply the
         # gain by up to 2.3, and a share above 1 would overshoot 1 (and, with fast decay, diverge).
         if self.integrated:  # the same for every pair
-            return min(gain * min(contacts / (len(self.staffing.people) - 1), 1.0), 1.0)
+            return np.full(1, min(gain * min(contacts / (len(self.staffing.people) - 1), 1.0), 1.0))
         # colleagues in post in each organisation; a pair in different organisations has no
         # contact, and min(gain * min(0, 1), 1) is 0, so only each organisation's value is computed
         in_post = np.bincount(self._organisation_of_post[self.staffing.posts], minlength=len(self.organisations))
@@ -702,25 +704,20 @@ class Workforce:
     def _current_pair_trust(self) -> np.ndarray:
         """The pair trust vector (see :attr:`trust`), up to date.
 
-        Joint work on a case (the default gain) is collected and applied here, in one pass, the
-        next time anyone reads trust: the daily update reads it every day. Every pair gets the
-        same sequence of updates as if each had been applied at once, because nothing else
-        touches trust in between, so the values are identical.
+        Joint work on a case (the default gain) is collected and applied in one pass the next
+        time anyone reads trust, here, or in the daily update (:meth:`_update_trust`), every
+        day. Every pair gets the same sequence of updates as if each had been applied at once,
+        because nothing else touches trust in between, so the values are identical.
         """
         if self._joint_cells:
             self._apply_joint_work()
         return self._pair_trust
 
     def _apply_joint_work(self) -> None:
-        """Apply the collected joint work, one pair at a time in the order collected (a pair
-        collected twice is updated twice). A day's few dozen pairs cost less this way than in
-        the numpy calls it would take to find and repeat the pairs collected more than once."""
-        gain = self.scenario.workforce.trust_gain_joint_work
-        trust = self._pair_trust
-        for cell in self._joint_cells:  # the self-trust slot is never collected (see joint_work)
-            value = trust.item(cell)
-            trust[cell] = value + gain * (1.0 - value)
-        self._joint_cells.clear()
+        """Apply the collected joint work (:func:`_add_joint_work`)."""
+        cells = self._joint_cells
+        _add_joint_work(self._pair_trust, np.fromiter(cells, np.intp, len(cells)), self._joint_work_gain)
+        cells.clear()
 
     def joint_work(self, people: list[Professional], gain: float | None = None) -> None:
         """Working a case together builds trust between everyone involved."""
@@ -792,12 +789,15 @@ def _mean_between_others(block: np.ndarray) -> float:
 
 
 @njit(cache=True)
-def _update_pair_trust(trust: np.ndarray, gains: np.ndarray, floor: float, decay: float) -> None:
-    """One day of contact and decay for every pair:
+def _update_pair_trust(trust: np.ndarray, joint_cells: np.ndarray, joint_gain: float, gains: np.ndarray,
+                       floor: float, decay: float) -> None:
+    """The collected joint work (:func:`_add_joint_work`), then one day of contact and decay for
+    every pair of the pair trust vector ``trust`` (its last slot, self-trust, stays 1):
     ``t += gain * (1 - t) - decay * max(t - floor, 0)``, term by term as numpy evaluated it.
     ``gains`` holds one gain per pair, or a single gain for every pair."""
+    _add_joint_work(trust, joint_cells, joint_gain)
     same = gains.size == 1
-    for k in range(trust.size):
+    for k in range(trust.size - 1):
         t = trust[k]
         build = (1.0 - t) * (gains[0] if same else gains[k])
         fade = t - floor
@@ -805,6 +805,16 @@ def _update_pair_trust(trust: np.ndarray, gains: np.ndarray, floor: float, decay
             fade = 0.0
         build -= fade * decay
         trust[k] = t + build
+
+
+@njit(cache=True)
+def _add_joint_work(trust: np.ndarray, cells: np.ndarray, gain: float) -> None:
+    """Joint work on a case for each pair at ``cells`` of the pair trust vector, one at a time
+    in the order collected (a pair collected twice is updated twice): ``t + gain * (1 - t)``.
+    The self-trust slot is never collected (see :meth:`Workforce.joint_work`)."""
+    for cell in cells:
+        value = trust[cell]
+        trust[cell] = value + gain * (1.0 - value)
 
 
 @njit(cache=True)
