@@ -755,17 +755,19 @@ class Workforce:
         its previous value.
 
         People in post are in role runs, so each pair's block is a slice of the in-post trust;
-        the blocks are summarised in one compiled pass (:func:`_summarise_role_blocks`), which
-        sums each as numpy summed the C-contiguous block ``trust[np.ix_(rows, cols)]`` gave, so
-        the values are the same floats (the numpy calls for up to 64 blocks cost more than the
-        sums themselves).
+        the in-post trust is gathered, summed and summarised in one compiled pass
+        (:func:`_summarise_trust_in_post`), which sums it and each block as numpy summed the
+        C-contiguous arrays ``trust[np.ix_(rows, cols)]`` gave, so the values are the same
+        floats (the numpy calls for up to 64 blocks cost more than the sums themselves).
         """
-        if len(self.staffing.people) < 2:
+        people = len(self.staffing.people)
+        if people < 2:
             self.mean_trust_cached = self.stranger_trust
             return
-        among = self._trust_in_post()
-        self.mean_trust_cached = _mean_between_others(among)
-        _summarise_role_blocks(among, self.staffing.run_bounds, self.role_trust)
+        staffing = self.staffing
+        total = _summarise_trust_in_post(self._current_pair_trust(), self._pair_of_cell, staffing.posts,
+                                         staffing.run_bounds, self.role_trust)
+        self.mean_trust_cached = _mean_between_others(total, people)
         self.role_trust_rows = self.role_trust.tolist()
 
     def _trust_in_post(self) -> np.ndarray:
@@ -779,13 +781,14 @@ class Workforce:
         """Mean trust between the people in post (stranger trust with fewer than two)."""
         if len(self.staffing.people) < 2:
             return self.stranger_trust
-        return _mean_between_others(self._trust_in_post())
+        among = self._trust_in_post()
+        return _mean_between_others(among.sum(), len(among))
 
 
-def _mean_between_others(block: np.ndarray) -> float:
-    """Mean of a square block of the trust matrix without its diagonal (self-trust, 1)."""
-    n = len(block)
-    return float((block.sum() - n) / (n * (n - 1)))
+def _mean_between_others(total: float, n: int) -> float:
+    """Mean of a square block of the trust matrix of ``n`` people without its diagonal
+    (self-trust, 1), from the block's sum."""
+    return float((total - n) / (n * (n - 1)))
 
 
 @njit(cache=True)
@@ -864,6 +867,21 @@ def _people_day(layout, busy_and_absent, burnout, draws, day, burnout_sum, rates
             events[flagged, 0], events[flagged, 1] = post, event
             flagged += 1
     return burnout_sum, flagged
+
+
+@njit(cache=True)
+def _summarise_trust_in_post(trust: np.ndarray, pair_of_cell: np.ndarray, posts: np.ndarray, runs: np.ndarray,
+                             role_trust: np.ndarray) -> float:
+    """Gather the trust between the people in post at ``posts`` from the pair trust vector
+    (``pair_of_cell`` as :attr:`Workforce._pair_of_cell`), summarise it by role run into
+    ``role_trust`` (:func:`_summarise_role_blocks`) and return its sum as numpy sums it."""
+    people = len(posts)
+    among = np.empty((people, people))
+    for i in range(people):
+        for j in range(people):
+            among[i, j] = trust[pair_of_cell[posts[i], posts[j]]]
+    _summarise_role_blocks(among, runs, role_trust)
+    return _numpy_sum(among.ravel(), 0, among.size)
 
 
 @njit(cache=True)
