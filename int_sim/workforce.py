@@ -19,7 +19,7 @@ import operator
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property, reduce
-from itertools import chain, combinations
+from itertools import combinations
 from typing import NamedTuple
 
 import mesa
@@ -224,7 +224,7 @@ class Place:
 
 
 _HOLDER = operator.attrgetter("professional")
-_BUSY, _BURNOUT, _ABSENT_UNTIL = map(operator.attrgetter, ("busy", "burnout", "absent_until"))
+_BUSY, _BURNOUT = operator.attrgetter("busy"), operator.attrgetter("burnout")
 
 
 @dataclass
@@ -350,6 +350,8 @@ class Workforce:
         self._pair_trust[pairs] = 1.0  # the self-trust slot
         self._pair_offsets = pair_offset(np.arange(n), n).tolist()  # (see pair_offset)
         self._joint_cells: list[int] = []  # pairs of joint work not yet applied to _pair_trust (see _current_pair_trust)
+        # by post, the day its person's absence ends (their absent_until), for the daily pass
+        self._absence_ends = np.full(n, -1, dtype=np.intp)
         self._staffing: Staffing | None = None  # who is in post, rebuilt when needed after a change
         self._contact_gains: np.ndarray | None = None  # of the current staffing, when computed
         organisation_index = {organisation: i for i, organisation in enumerate(self.organisations.values())}
@@ -430,6 +432,7 @@ class Workforce:
     def _fill(self, post: Post, day: int) -> None:
         person = Professional(self.model, post, self.scenario, start_day=day - (4 * self.scenario.workforce.new_starter_days if day == 0 else 0))
         post.occupant, post.fill_day = person, None
+        self._absence_ends[post.index] = person.absent_until
         self._staffing_changed()
         i, trust = post.index, self._current_pair_trust()
         pairs = self._pair_of_cell[i]  # (the self-trust slot at i, left at 1)
@@ -473,11 +476,12 @@ class Workforce:
         as the caseload pools need. No post's event changes another post's burnout or draws, so
         this is the same day as handling each post in turn. The pass is compiled
         (:func:`_people_day`), with the same float operations in the same order as the plain
-        Python pass it replaced: it reads each person's busy places and absence, gathered into an
-        array each day (care changes them), and updates the staffing's working copy of their
-        burnout, which is written back to each person for the care steps (:meth:`slowdown`) and
-        the daily series. At tens of posts, the pass in Python cost four times what gathering,
-        the call and writing back do.
+        Python pass it replaced: it reads each person's busy places, gathered into an array each
+        day (care changes them), and the day their absence ends, kept by post as it changes;
+        it updates the staffing's working copy of their burnout, which is written back to each
+        person for the care steps (:meth:`slowdown`) and the daily series. At tens of posts, the
+        pass in Python cost four times what gathering, the call and writing back do, and reading
+        an attribute of every person costs microseconds a day (they are out of the caches).
         """
         posts = self.posts
         # a fixed number of draws per post per day keeps the stream aligned across configurations
@@ -492,8 +496,8 @@ class Workforce:
                 if post.fill_day is not None and day >= post.fill_day:
                     filling.append(post.index)
         people = staffing.people
-        busy_and_absent = np.fromiter(chain(map(_BUSY, people), map(_ABSENT_UNTIL, people)), np.intp, 2 * len(people))
-        burnout_sum, flagged = _people_day(staffing.layout, busy_and_absent, staffing.burnout, draws, day,
+        busy = np.fromiter(map(_BUSY, people), np.intp, len(people))
+        burnout_sum, flagged = _people_day(staffing.layout, busy, self._absence_ends, staffing.burnout, draws, day,
                                            self.totals.burnout_sum, self._rates, staffing.busy_by_run, staffing.events)
         for person, level in zip(people, staffing.burnout.tolist()):
             person.burnout = level
@@ -567,7 +571,7 @@ class Workforce:
 
     def _start_absence(self, person: Professional, day: int, u: float) -> None:
         length = 1 + int(-self.scenario.workforce.absence_spell_days * np.log1p(-u))
-        person.absent_until = day + length
+        person.absent_until = self._absence_ends[person.post.index] = day + length
         person.parked.extend(self.pools[person.role].withdraw(person))
 
     def _end_absence(self, person: Professional) -> None:
@@ -821,12 +825,12 @@ def _add_joint_work(trust: np.ndarray, cells: np.ndarray, gain: float) -> None:
 
 
 @njit(cache=True)
-def _people_day(layout, busy_and_absent, burnout, draws, day, burnout_sum, rates, busy_by_run, events):
+def _people_day(layout, busy, absence_ends, burnout, draws, day, burnout_sum, rates, busy_by_run, events):
     """The people in post's day, in post order (``layout`` and the outputs as in :class:`Staffing`):
-    each person's burnout (``burnout``, updated in place) follows their utilisation (busy places
-    in ``busy_and_absent``, then the day each one's absence ends), and the draws (``draws[0]``
-    leaving, ``draws[1]`` absence, by post) decide who starts an absence or leaves; a person whose
-    absence ends today returns. ``rates`` are the :class:`DailyRates`, in their order.
+    each person's burnout (``burnout``, updated in place) follows their utilisation (``busy``
+    places), and the draws (``draws[0]`` leaving, ``draws[1]`` absence, by post) decide who
+    starts an absence or leaves; a person whose absence ends today (``absence_ends``, by post)
+    returns. ``rates`` are the :class:`DailyRates`, in their order.
 
     Fills ``busy_by_run`` and the first rows of ``events`` with the posts with an event, as
     (post, event bits), and returns the burnout total with today's added person by person in
@@ -841,12 +845,11 @@ def _people_day(layout, busy_and_absent, burnout, draws, day, burnout_sum, rates
     busy_by_run[:] = 0
     flagged = 0
     for i in range(people):
-        busy, absent_until = busy_and_absent[i], busy_and_absent[people + i]
         caseload, post, run = layout[0, i], layout[1, i], layout[2, i]
-        busy_by_run[run] += busy
+        busy_by_run[run] += busy[i]
         # burnout follows sustained utilisation above the threshold
         level = burnout[i]
-        excess = busy / caseload - threshold
+        excess = busy[i] / caseload - threshold
         if excess > 0.0:
             over = excess / headroom
             target = (over if over < 1.0 else 1.0) * target_scale
@@ -856,6 +859,7 @@ def _people_day(layout, busy_and_absent, burnout, draws, day, burnout_sum, rates
         burnout[i] = level
         burnout_sum += level
         event = 0
+        absent_until = absence_ends[post]
         if absent_until < day:
             if draws[1, post] < absence_start:
                 event |= _STARTS_ABSENCE
