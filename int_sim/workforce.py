@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, reduce
 from itertools import combinations
 from typing import NamedTuple
@@ -240,8 +240,6 @@ class WorkforceTotals:
     burnout_sum: float = 0.0
     staff_cost: float = 0.0
     lost_at_cliff: int = 0
-    by_role_busy: dict = field(default_factory=lambda: {r: 0.0 for r in ROLES})
-    by_role_open: dict = field(default_factory=lambda: {r: 0.0 for r in ROLES})
 
 
 class DailyRates(NamedTuple):
@@ -301,14 +299,10 @@ class Staffing:
             start = stop
         self._all_posts = len(posts)
         # the compiled daily pass's view of the people (see Workforce.daily): each person's
-        # caseload, post and role run, a row each; their burnout, the pass's working copy, which
-        # it writes back to each person; and its outputs, the busy places of each run and the
-        # posts with an event
-        run_of_person = [k for k, run in enumerate(self.role_runs) for _ in range(run.start, run.stop)]
-        self.layout = np.array([[p.caseload for p in self.people], self.post_indices, run_of_person],
-                               dtype=np.intp).reshape(3, len(self.people))
+        # caseload and post, a row each; their burnout, the pass's working copy, which it writes
+        # back to each person; and its output, the posts with an event
+        self.layout = np.array([[p.caseload for p in self.people], self.post_indices], dtype=np.intp)
         self.burnout = np.fromiter(map(_BURNOUT, self.people), float, len(self.people))
-        self.busy_by_run = np.empty(len(self.role_runs), dtype=np.intp)
         self.events = np.empty((len(self.people), 2), dtype=np.intp)
 
     @cached_property
@@ -497,12 +491,12 @@ class Workforce:
                     filling.append(post.index)
         people = staffing.people
         busy = np.fromiter(map(_BUSY, people), np.intp, len(people))
-        burnout_sum, flagged = _people_day(staffing.layout, busy, self._absence_ends, staffing.burnout, draws, day,
-                                           self.totals.burnout_sum, self._rates, staffing.busy_by_run, staffing.events)
+        burnout_sum, busy_total, flagged = _people_day(staffing.layout, busy, self._absence_ends, staffing.burnout, draws,
+                                                       day, self.totals.burnout_sum, self._rates, staffing.events)
         for person, level in zip(people, staffing.burnout.tolist()):
             person.burnout = level
         if measuring:
-            self._measure(staffing, staffing.busy_by_run.tolist(), burnout_sum)
+            self._measure(staffing, busy_total, burnout_sum)
         events = dict.fromkeys(filling, _FILLS)
         if flagged:
             events.update(staffing.events[:flagged].tolist())
@@ -554,18 +548,15 @@ class Workforce:
             burnout_leave=wf.burnout_leave_factor - 1.0,
         ))
 
-    def _measure(self, staffing: Staffing, busy_by_run: list[int], burnout_sum: float) -> None:
-        """Add a measured day of everyone in post to the totals: ``busy_by_run`` are their busy
-        places (one count per role run) and ``burnout_sum`` the burnout total with today's added.
-        Places are whole numbers, so their sums are exact in any order; the cost, like burnout, is
-        added one person at a time in post order, as floats must be to give the same sums."""
+    def _measure(self, staffing: Staffing, busy: int, burnout_sum: float) -> None:
+        """Add a measured day of everyone in post to the totals: ``busy`` are their busy places
+        and ``burnout_sum`` the burnout total with today's added. Places are whole numbers, so
+        their sums are exact in any order; the cost, like burnout, is added one person at a time
+        in post order, as floats must be to give the same sums."""
         t = self.totals
         t.filled_post_days += len(staffing.people)
-        t.busy_place_days += sum(busy_by_run)
+        t.busy_place_days += busy
         t.open_place_days += staffing.places
-        for run, busy in zip(staffing.role_runs, busy_by_run):
-            t.by_role_busy[run.role] += busy
-            t.by_role_open[run.role] += run.places
         t.burnout_sum = burnout_sum
         t.staff_cost = reduce(operator.add, staffing.daily_cost, t.staff_cost)
 
@@ -825,16 +816,16 @@ def _add_joint_work(trust: np.ndarray, cells: np.ndarray, gain: float) -> None:
 
 
 @njit(cache=True)
-def _people_day(layout, busy, absence_ends, burnout, draws, day, burnout_sum, rates, busy_by_run, events):
+def _people_day(layout, busy, absence_ends, burnout, draws, day, burnout_sum, rates, events):
     """The people in post's day, in post order (``layout`` and the outputs as in :class:`Staffing`):
     each person's burnout (``burnout``, updated in place) follows their utilisation (``busy``
     places), and the draws (``draws[0]`` leaving, ``draws[1]`` absence, by post) decide who
     starts an absence or leaves; a person whose absence ends today (``absence_ends``, by post)
     returns. ``rates`` are the :class:`DailyRates`, in their order.
 
-    Fills ``busy_by_run`` and the first rows of ``events`` with the posts with an event, as
-    (post, event bits), and returns the burnout total with today's added person by person in
-    post order (from ``burnout_sum``) and the number of posts with an event. Every float is the
+    Fills the first rows of ``events`` with the posts with an event, as (post, event bits), and
+    returns the burnout total with today's added person by person in post order (from
+    ``burnout_sum``), the busy places in all and the number of posts with an event. Every float is the
     expression the plain Python pass evaluated, in its order; max(0, .) and min(1, .) are
     written out as comparisons, which give the same floats. Few arguments and no arrays
     returned: each costs the call microseconds when the caches are cold, as they are once a day.
@@ -842,11 +833,11 @@ def _people_day(layout, busy, absence_ends, burnout, draws, day, burnout_sum, ra
     threshold, headroom, target_scale, calm_target = rates[0], rates[1], rates[2], rates[3]
     time_constant, absence_start, leave_base, burnout_leave = rates[4], rates[5], rates[6], rates[7]
     people = len(burnout)
-    busy_by_run[:] = 0
+    busy_total = 0
     flagged = 0
     for i in range(people):
-        caseload, post, run = layout[0, i], layout[1, i], layout[2, i]
-        busy_by_run[run] += busy[i]
+        caseload, post = layout[0, i], layout[1, i]
+        busy_total += busy[i]
         # burnout follows sustained utilisation above the threshold
         level = burnout[i]
         excess = busy[i] / caseload - threshold
@@ -870,7 +861,7 @@ def _people_day(layout, busy, absence_ends, burnout, draws, day, burnout_sum, ra
         if event:
             events[flagged, 0], events[flagged, 1] = post, event
             flagged += 1
-    return burnout_sum, flagged
+    return burnout_sum, busy_total, flagged
 
 
 @njit(cache=True)
