@@ -351,7 +351,7 @@ class Workforce:
         organisation_index = {organisation: i for i, organisation in enumerate(self.organisations.values())}
         self._organisation_of_post = np.array([organisation_index[p.organisation] for p in self.posts], dtype=np.intp)
         self.role_trust = np.full((len(ROLES), len(ROLES)), self.stranger_trust)
-        self.role_trust_rows = self.role_trust.tolist()  # the same values as Python floats, for hand-offs (kept in step)
+        self.role_trust_rows = self.role_trust.tolist()  # the same values as Python floats, for hand-offs
         self._joint_training = team.joint_training
         self._new_starter_days = scenario.workforce.new_starter_days
         self.mean_trust_cached = self.stranger_trust
@@ -491,8 +491,8 @@ class Workforce:
                     filling.append(post.index)
         people = staffing.people
         busy = np.fromiter(map(_BUSY, people), np.intp, len(people))
-        burnout_sum, busy_total, flagged = _people_day(staffing.layout, busy, self._absence_ends, staffing.burnout, draws,
-                                                       day, self.totals.burnout_sum, self._rates, staffing.events)
+        burnout_sum, busy_total, flagged = _people_day(staffing.layout, busy, self._absence_ends, staffing.burnout,
+                                                       draws, day, self.totals.burnout_sum, self._rates, staffing.events)
         for person, level in zip(people, staffing.burnout.tolist()):
             person.burnout = level
         if measuring:
@@ -763,7 +763,7 @@ class Workforce:
         total = _summarise_trust_in_post(self._current_pair_trust(), self._pair_of_cell, staffing.posts,
                                          staffing.run_bounds, self.role_trust)
         self.mean_trust_cached = _mean_between_others(total, people)
-        self.role_trust_rows = self.role_trust.tolist()
+        self.role_trust_rows = self.role_trust.tolist()  # (a new list: hand-offs read it through the workforce)
 
     def _trust_in_post(self) -> np.ndarray:
         """Trust between the people in post (people x people, in post order) as a C-contiguous
