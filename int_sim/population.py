@@ -36,7 +36,9 @@ Deterioration onsets are drawn the same way. A day costs O(active residents + ev
 O(residents): about 1 in 8 residents is active at the baseline's rates. The passes over the
 active residents (their multipliers and ``Z``, their events, their signs) are compiled loops
 (numba, at the end of this module), one pass each instead of a dozen numpy calls: at a few
-thousand rows numpy's per-call overhead, not the arithmetic, was most of the cost. Setting
+thousand rows numpy's per-call overhead, not the arithmetic, was most of the cost. So is the
+bookkeeping of a subset draw (distinct positions, the weight test), at a few dozen residents; its
+random numbers are still numpy's, drawn before the compiled pass that uses them. Setting
 ``NUMBA_DISABLE_JIT=1`` runs them as plain Python, for debugging, with the same results.
 
 Random numbers. Onsets and candidates come from sequential streams whose consumption depends
@@ -291,12 +293,10 @@ class Population:
             return self.draws.candidates(day)
         bound = self._any_rate * self._max_weight / z  # the group's largest p_i
         candidates = self._group_subset(self._event_rng, bound)
-        u = self._event_rng.random(candidates.size)
         # above 1 (only for extreme rates and weights) every resident is a candidate and the
         # chance carries the rest: p_i is not clipped, as in the calibration's statement
-        chance = self._relative_weight[candidates] * np.maximum(bound, 1.0)[self._group_index[candidates]]
-        hit = u < chance
-        candidates, v = candidates[hit], u[hit] / chance[hit]
+        candidates, v = _weight_test(candidates, self._event_rng.random(candidates.size), self._relative_weight,
+                                     np.maximum(bound, 1.0), self._group_index)
         self.draws.add_candidates(day, candidates, v)
         return candidates, v
 
@@ -367,16 +367,11 @@ class Population:
                   for g, p in enumerate(probability) if p > DENSE_ABOVE]
         total = sum(counts)
         if total:
-            # each drawn position's group block, repeated: sorting the positions keeps every group
-            # in its block, so these stay aligned with them through the redraws
-            start, size = np.repeat(self._group_start, counts), np.repeat(self.group_size, counts)
-            position = start + (rng.random(total) * size).astype(np.intp)
-            position.sort()
-            repeat = np.flatnonzero(position[1:] == position[:-1]) + 1
-            while repeat.size:
-                position[repeat] = start[repeat] + (rng.random(repeat.size) * size[repeat]).astype(np.intp)
-                position.sort()
-                repeat = np.flatnonzero(position[1:] == position[:-1]) + 1
+            position, redraw, repeats = np.empty(total, dtype=np.intp), np.arange(total), total
+            counts = np.array(counts)
+            while repeats:  # (the uniforms of a round are drawn before the compiled pass that uses them)
+                repeats = _distinct_positions(counts, self._group_start, self.group_size, rng.random(repeats),
+                                              redraw, position)
             chosen.append(self._by_group[position])
         if not chosen:
             return np.empty(0, dtype=np.intp)
@@ -455,6 +450,47 @@ def _split_events(candidates, v_candidates, slot, hit, v_hit, group_index, admit
             crisis[crises] = residents[k]
             crises += 1
     return admissions, crises
+
+
+@njit(cache=True)
+def _distinct_positions(counts, group_start, group_size, u, redraw, position):
+    """One round of drawing ``counts[g]`` distinct positions in each group's block (residents laid
+    out group after group): the positions at rows ``redraw[:u.size]`` of ``position`` are drawn
+    again, ``start + floor(u * size)`` of their group, then the positions are sorted and the rows
+    that repeat the one before are written to ``redraw``; returns how many (0: all distinct).
+
+    ``position`` holds the groups' draws in group order, and sorting keeps every group in its
+    block, so row k always belongs to the same group. The first round redraws every row."""
+    start, size = np.empty(position.size, dtype=np.intp), np.empty(position.size, dtype=np.intp)
+    k = 0
+    for g in range(counts.size):
+        for _ in range(counts[g]):
+            start[k], size[k] = group_start[g], group_size[g]
+            k += 1
+    for j in range(u.size):
+        k = redraw[j]
+        position[k] = start[k] + np.intp(u[j] * size[k])  # (u * size truncated, as numpy's astype)
+    position.sort()
+    repeats = 0
+    for k in range(1, position.size):
+        if position[k] == position[k - 1]:
+            redraw[repeats] = k
+            repeats += 1
+    return repeats
+
+
+@njit(cache=True)
+def _weight_test(candidates, u, relative_weight, bound, group_index):
+    """The candidates whose uniform ``u`` is below their chance ``w_i / max_w_g * bound_g``, in
+    order, and ``v = u / chance`` for each (uniform given the event)."""
+    passed, v = np.empty(candidates.size, dtype=np.intp), np.empty(candidates.size)
+    n = 0
+    for k in range(candidates.size):
+        chance = relative_weight[candidates[k]] * bound[group_index[candidates[k]]]
+        if u[k] < chance:
+            passed[n], v[n] = candidates[k], u[k] / chance
+            n += 1
+    return passed[:n], v[:n]
 
 
 @njit(cache=True)
