@@ -34,11 +34,11 @@ exactly, without touching them all: each group's residents are candidates with p
 candidate has the event with probability ``w_i / max_w_g``, so with ``q_g * w_i / max_w_g = p_i``.
 Deterioration onsets are drawn the same way. A day costs O(active residents + events), not
 O(residents): about 1 in 8 residents is active at the baseline's rates. The passes over the
-active residents (their multipliers and ``Z``, their events, their signs) are compiled loops
-(numba, at the end of this module), one pass each instead of a dozen numpy calls: at a few
-thousand rows numpy's per-call overhead, not the arithmetic, was most of the cost. So is the
-bookkeeping of a subset draw (distinct positions, the weight test), at a few dozen residents; its
-random numbers are still numpy's, drawn before the compiled pass that uses them. Setting
+active residents (their multipliers and ``Z``, their events, their signs, the weekly tidy) are
+compiled loops (numba, at the end of this module), one pass each instead of a dozen numpy calls:
+at a few thousand rows numpy's per-call overhead, not the arithmetic, was most of the cost. So is
+the bookkeeping of a subset draw (distinct positions, the weight test), at a few dozen residents;
+its random numbers are still numpy's, drawn before the compiled pass that uses them. Setting
 ``NUMBA_DISABLE_JIT=1`` runs them as plain Python, for debugging, with the same results.
 
 Random numbers. Onsets and candidates come from sequential streams whose consumption depends
@@ -346,9 +346,8 @@ class Population:
     def _tidy(self, day: int) -> None:
         """Clear negligible excess, and drop the residents whose multiplier is back to exactly 1."""
         table = self._active
-        excess = table.rows("excess")
-        excess[excess < NEGLIGIBLE_EXCESS] = 0.0
-        table.compact((excess > 0.0) | (table.rows("protected_until") >= day) | (table.rows("hospital_until") >= day))
+        table.compact(_still_active(day, NEGLIGIBLE_EXCESS, table.rows("excess"), table.rows("protected_until"),
+                                    table.rows("hospital_until")))
 
     def _group_subset(self, rng: np.random.Generator, probability: np.ndarray) -> np.ndarray:
         """Each resident independently with their group's ``probability`` (capped at 1), unordered.
@@ -491,6 +490,21 @@ def _weight_test(candidates, u, relative_weight, bound, group_index):
             passed[n], v[n] = candidates[k], u[k] / chance
             n += 1
     return passed[:n], v[:n]
+
+
+@njit(cache=True)
+def _still_active(day, negligible, excess, protected_until, hospital_until):
+    """The rows still active (in order) once excess below ``negligible`` is cleared to 0: those
+    with excess left, a plan protecting them or a hospital stay on ``day`` or later."""
+    kept = np.empty(excess.size, dtype=np.intp)
+    m = 0
+    for i in range(excess.size):
+        if excess[i] < negligible:
+            excess[i] = 0.0
+        if excess[i] > 0.0 or protected_until[i] >= day or hospital_until[i] >= day:
+            kept[m] = i
+            m += 1
+    return kept[:m]
 
 
 @njit(cache=True)
