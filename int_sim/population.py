@@ -37,9 +37,10 @@ O(residents): about 1 in 8 residents is active at the baseline's rates. The pass
 active residents (their multipliers and ``Z``, their events, their signs, the weekly tidy) are
 compiled loops (numba, at the end of this module), one pass each instead of a dozen numpy calls:
 at a few thousand rows numpy's per-call overhead, not the arithmetic, was most of the cost. So is
-the bookkeeping of a subset draw (distinct positions, the weight test), at a few dozen residents;
-its random numbers are still numpy's, drawn before the compiled pass that uses them. Setting
-``NUMBA_DISABLE_JIT=1`` runs them as plain Python, for debugging, with the same results.
+the bookkeeping of a subset draw (distinct positions, the weight test) and of the lengths of
+stay, at a few dozen residents; their random numbers and logarithms are still numpy's, drawn
+before the compiled pass that uses them. Setting ``NUMBA_DISABLE_JIT=1`` runs them as plain
+Python, for debugging, with the same results.
 
 Random numbers. Onsets and candidates come from sequential streams whose consumption depends
 only on ``Z`` (the counterfactual's, in both runs) and fixed attributes, so two configurations
@@ -275,12 +276,10 @@ class Population:
                                            self._group_index, self._admitted_share, admitted, crisis, w)
         admitted, crisis = admitted[:admissions], crisis[:crises]
         if admissions:
-            w = w[:admissions]
-            stay = 1 + np.floor(np.log1p(-w) / np.log1p(-1.0 / max(length_of_stay, 1.0 + 1e-9)))
-            until = day + stay.astype(np.int32)
-            self.hospital_until[admitted] = until
             rows = table.add(admitted)
-            table.hospital_until[rows] = until
+            # the logarithms by numpy (which may round differently from the compiled loop's own)
+            _admit(day, np.log1p(-w[:admissions]), np.log1p(-1.0 / max(length_of_stay, 1.0 + 1e-9)), admitted, rows,
+                   self.hospital_until, table.hospital_until)
         return admitted, crisis
 
     def _weighted_candidates(self, day: int, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -454,6 +453,16 @@ def _split_events(candidates, v_candidates, slot, hit, v_hit, group_index, admit
             crisis[crises] = residents[k]
             crises += 1
     return admissions, crises
+
+
+@njit(cache=True)
+def _admit(day, log_w, log_q, admitted, rows, hospital_until, row_hospital_until):
+    """Each admitted resident's (geometric) length of stay from its uniform ``w``, as
+    ``1 + floor(log(1 - w) / log(q))`` with ``q = 1 - 1 / mean stay``; the day they leave is kept
+    for the resident and in their row."""
+    for k in range(admitted.size):
+        until = day + np.int32(1.0 + np.floor(log_w[k] / log_q))
+        hospital_until[admitted[k]] = row_hospital_until[rows[k]] = until
 
 
 @njit(cache=True)
