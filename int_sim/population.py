@@ -34,19 +34,23 @@ exactly, without touching them all: each group's residents are candidates with p
 candidate has the event with probability ``w_i / max_w_g``, so with ``q_g * w_i / max_w_g = p_i``.
 Deterioration onsets are drawn the same way. A day costs O(active residents + events), not
 O(residents): about 1 in 8 residents is active at the baseline's rates. The passes over the
-active residents (their multipliers and ``Z``, their events, their signs) are compiled loops
-(numba, at the end of this module), one pass each instead of a dozen numpy calls: at a few
-thousand rows numpy's per-call overhead, not the arithmetic, was most of the cost. Setting
-``NUMBA_DISABLE_JIT=1`` runs them as plain Python, for debugging, with the same results.
+active residents (their multipliers and ``Z``, their events, their signs, the weekly tidy) are
+compiled loops (numba, at the end of this module), one pass each instead of a dozen numpy calls:
+at a few thousand rows numpy's per-call overhead, not the arithmetic, was most of the cost. So is
+the bookkeeping of a subset draw (distinct positions, the weight test) and of the lengths of
+stay, at a few dozen residents; their random numbers and logarithms are still numpy's, drawn
+before the compiled pass that uses them. Setting ``NUMBA_DISABLE_JIT=1`` runs them as plain
+Python, for debugging, with the same results.
 
 Random numbers. Onsets and candidates come from sequential streams whose consumption depends
 only on ``Z`` (the counterfactual's, in both runs) and fixed attributes, so two configurations
 draw the same numbers. The counterfactual therefore records its onsets and the candidates that
 passed their weight test (:mod:`int_sim.recorded_draws`), and the INT run replays them rather
-than drawing them again; only whether such a candidate is active is decided in each run. Who is
-active depends on the configuration, so their events and every warning sign use
-:class:`~int_sim.keyed_random.KeyedUniforms`: the same number for the same resident and day in
-every configuration.
+than drawing them again; only whether such a candidate is active is decided in each run. The
+residents' attributes, drawn from their own stream, are recorded too, and taken by an INT run on
+the same population settings. Who is active depends on the configuration, so their events and
+every warning sign use :class:`~int_sim.keyed_random.KeyedUniforms`: the same number for the
+same resident and day in every configuration.
 """
 
 from __future__ import annotations
@@ -70,14 +74,16 @@ DENSE_ABOVE = 0.25
 TIDY_INTERVAL_DAYS = 7
 """How often negligible excess is cleared and inactive residents leave the active table: weekly
 is cheap, and a resident who stays in it a few days longer has m_i = 1 there too."""
+_NEEDS_LISTS = [[role for i, role in enumerate(ROLES) if bits >> i & 1] for bits in range(1 << len(ROLES))]
+"""The roles of each needs bitmask, in ROLES order: built once, not for every population."""
 
 
 class Population:
     """The residents, their attributes and their daily risk dynamics.
 
     ``draws``: the onsets and ordinary-event candidates of a run on the same streams and the same
-    normaliser (its :attr:`draws`), replayed instead of drawn; without them they are drawn, and
-    recorded in :attr:`draws`.
+    normaliser (its :attr:`draws`), replayed instead of drawn, and its residents, taken if the
+    population settings are the same; without them they are drawn, and recorded in :attr:`draws`.
     """
 
     def __init__(self, scenario: Scenario, init_rng: np.random.Generator,
@@ -89,14 +95,12 @@ class Population:
         self.draws = draws if self._replaying else RecordedDraws()
         pop = scenario.population
         n = self.size = pop.size
-        self._build_attributes(init_rng)
-
-        group_rates = [getattr(pop.groups, g) for g in GROUPS]
-        self.admission_rate = np.array([r.admission_rate for r in group_rates]) / 365.0
-        self.crisis_rate = np.array([r.crisis_rate for r in group_rates]) / 365.0
-        self.onset_probability = 1.0 - np.exp(-np.array([r.deterioration_rate for r in group_rates]) / 365.0)
-        self.group_size = np.bincount(self.group, minlength=len(GROUPS))
-        self._group_sizes = self.group_size.tolist()  # as Python ints, for the per-group scalar draws
+        residents = self.draws.residents(pop) if self._replaying else None
+        if residents is None:
+            residents = self._draw_residents(init_rng)
+            if not self._replaying:
+                self.draws.add_residents(pop, residents)
+        vars(self).update(residents)
 
         # dynamic state: the active residents' excess risk and protection live in their table;
         # hospital stays and protection are also kept for every resident, for readers
@@ -109,13 +113,33 @@ class Population:
         self._risk = pop.risk
         self._decay = 0.5 ** (1.0 / pop.risk.half_life_days)
         self._sign_probability = scenario.care.signs_per_week_at_risk / 7.0
-        self._needs_list = [[role for i, role in enumerate(ROLES) if bits >> i & 1] for bits in range(1 << len(ROLES))]
+        self._active = ActiveResidents({"weight": self.weight, "group": self._group_index, "event_rate": self._event_rate,
+                                        "hospital_until": self.hospital_until, "protected_until": self.protected_until})
+        self._event_uniforms = KeyedUniforms(int(event_rng.bit_generator.random_raw()), n)
+        self._sign_uniforms = KeyedUniforms(int(sign_rng.bit_generator.random_raw()), n)
+
+    # --- initialisation -----------------------------------------------------------------
+    def _draw_residents(self, rng: np.random.Generator) -> dict[str, object]:
+        """The residents' attributes and rates, and the look-ups for drawing by group: fixed for
+        a run, and the same in every run on the same population settings and stream. An INT run
+        therefore takes its counterfactual's (:meth:`RecordedDraws.residents`) rather than draw
+        them again, which was about 7% of the population's time."""
+        before = set(vars(self))
+        pop = self.scenario.population
+        self._build_attributes(rng)
+
+        group_rates = [getattr(pop.groups, g) for g in GROUPS]
+        self.admission_rate = np.array([r.admission_rate for r in group_rates]) / 365.0
+        self.crisis_rate = np.array([r.crisis_rate for r in group_rates]) / 365.0
+        self.onset_probability = 1.0 - np.exp(-np.array([r.deterioration_rate for r in group_rates]) / 365.0)
+        self.group_size = np.bincount(self.group, minlength=len(GROUPS))
+        self._group_sizes = self.group_size.tolist()  # as Python ints, for the per-group scalar draws
 
         # static look-ups for drawing by group: residents laid out group after group
         self._group_index = self.group.astype(np.intp)
         total_weight = np.bincount(self.group, weights=self.weight, minlength=len(GROUPS))
         self._group_weight_divisor = np.where(total_weight > 0, total_weight, 1.0)  # 1 for an empty group
-        self._by_group = np.argsort(self._group_index, kind="stable")
+        self._by_group = np.argsort(self.group, kind="stable")  # (by the int8 groups: a radix sort, 7 times faster)
         self._group_end = np.cumsum(self.group_size)
         self._group_start = self._group_end - self.group_size
         self._max_weight = np.zeros(len(GROUPS))
@@ -124,13 +148,9 @@ class Population:
         self._admitted_share = np.divide(self.admission_rate, self._any_rate,
                                          out=np.zeros(len(GROUPS)), where=self._any_rate > 0)
         self._relative_weight = self.weight / np.where(self._max_weight > 0, self._max_weight, 1.0)[self._group_index]
-        self._active = ActiveResidents({"weight": self.weight, "group": self._group_index,
-                                        "event_rate": self._any_rate[self._group_index] * self.weight,
-                                        "hospital_until": self.hospital_until, "protected_until": self.protected_until})
-        self._event_uniforms = KeyedUniforms(int(event_rng.bit_generator.random_raw()), n)
-        self._sign_uniforms = KeyedUniforms(int(sign_rng.bit_generator.random_raw()), n)
+        self._event_rate = self._any_rate[self._group_index] * self.weight
+        return {name: value for name, value in vars(self).items() if name not in before}
 
-    # --- initialisation -----------------------------------------------------------------
     def _build_attributes(self, rng: np.random.Generator) -> None:
         pop = self.scenario.population
         n = self.size
@@ -180,7 +200,7 @@ class Population:
         bits = np.zeros(self.size, dtype=np.uint16)
 
         def add(role: str, mask: np.ndarray) -> None:
-            bits[mask] |= np.uint16(ROLE_BIT[role])
+            np.bitwise_or(bits, mask * np.uint16(ROLE_BIT[role]), out=bits)  # (the bit or 0: no masked scatter, 40x faster)
 
         add("therapist", (self.frailty >= 1) | (self.age_band == AGE_80_PLUS))  # falls and function
         add("social_worker", self.carer | (self.frailty >= 2))                 # carer strain, care needs
@@ -249,10 +269,9 @@ class Population:
         """
         table = self._active
         multiplier = self._active_multiplier = np.empty(table.count)
-        shift = np.zeros(len(GROUPS))
-        _multipliers(day, table.rows("excess"), table.rows("protection"), table.rows("protected_until"),
-                     table.rows("hospital_until"), table.rows("weight"), table.rows("group"), multiplier, shift)
-        return 1.0 + shift / self._group_weight_divisor
+        return _multipliers(day, table.rows("excess"), table.rows("protection"), table.rows("protected_until"),
+                            table.rows("hospital_until"), table.rows("weight"), table.rows("group"),
+                            self._group_weight_divisor, multiplier)
 
     def draw_events(self, day: int, normaliser: np.ndarray, length_of_stay: float) -> tuple[np.ndarray, np.ndarray]:
         """Admissions and crises for the day, normalised by Z (see module docstring).
@@ -273,12 +292,10 @@ class Population:
                                            self._group_index, self._admitted_share, admitted, crisis, w)
         admitted, crisis = admitted[:admissions], crisis[:crises]
         if admissions:
-            w = w[:admissions]
-            stay = 1 + np.floor(np.log1p(-w) / np.log1p(-1.0 / max(length_of_stay, 1.0 + 1e-9)))
-            until = day + stay.astype(np.int32)
-            self.hospital_until[admitted] = until
             rows = table.add(admitted)
-            table.hospital_until[rows] = until
+            # the logarithms by numpy (which may round differently from the compiled loop's own)
+            _admit(day, np.log1p(-w[:admissions]), np.log1p(-1.0 / max(length_of_stay, 1.0 + 1e-9)), admitted, rows,
+                   self.hospital_until, table.hospital_until)
         return admitted, crisis
 
     def _weighted_candidates(self, day: int, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -291,12 +308,10 @@ class Population:
             return self.draws.candidates(day)
         bound = self._any_rate * self._max_weight / z  # the group's largest p_i
         candidates = self._group_subset(self._event_rng, bound)
-        u = self._event_rng.random(candidates.size)
         # above 1 (only for extreme rates and weights) every resident is a candidate and the
         # chance carries the rest: p_i is not clipped, as in the calibration's statement
-        chance = self._relative_weight[candidates] * np.maximum(bound, 1.0)[self._group_index[candidates]]
-        hit = u < chance
-        candidates, v = candidates[hit], u[hit] / chance[hit]
+        candidates, v = _weight_test(candidates, self._event_rng.random(candidates.size), self._relative_weight,
+                                     np.maximum(bound, 1.0), self._group_index)
         self.draws.add_candidates(day, candidates, v)
         return candidates, v
 
@@ -346,9 +361,8 @@ class Population:
     def _tidy(self, day: int) -> None:
         """Clear negligible excess, and drop the residents whose multiplier is back to exactly 1."""
         table = self._active
-        excess = table.rows("excess")
-        excess[excess < NEGLIGIBLE_EXCESS] = 0.0
-        table.compact((excess > 0.0) | (table.rows("protected_until") >= day) | (table.rows("hospital_until") >= day))
+        table.compact(_still_active(day, NEGLIGIBLE_EXCESS, table.rows("excess"), table.rows("protected_until"),
+                                    table.rows("hospital_until")))
 
     def _group_subset(self, rng: np.random.Generator, probability: np.ndarray) -> np.ndarray:
         """Each resident independently with their group's ``probability`` (capped at 1), unordered.
@@ -367,16 +381,11 @@ class Population:
                   for g, p in enumerate(probability) if p > DENSE_ABOVE]
         total = sum(counts)
         if total:
-            # each drawn position's group block, repeated: sorting the positions keeps every group
-            # in its block, so these stay aligned with them through the redraws
-            start, size = np.repeat(self._group_start, counts), np.repeat(self.group_size, counts)
-            position = start + (rng.random(total) * size).astype(np.intp)
-            position.sort()
-            repeat = np.flatnonzero(position[1:] == position[:-1]) + 1
-            while repeat.size:
-                position[repeat] = start[repeat] + (rng.random(repeat.size) * size[repeat]).astype(np.intp)
-                position.sort()
-                repeat = np.flatnonzero(position[1:] == position[:-1]) + 1
+            position, redraw, repeats = np.empty(total, dtype=np.intp), np.arange(total), total
+            counts = np.array(counts)
+            while repeats:  # (the uniforms of a round are drawn before the compiled pass that uses them)
+                repeats = _distinct_positions(counts, self._group_start, self.group_size, rng.random(repeats),
+                                              redraw, position)
             chosen.append(self._by_group[position])
         if not chosen:
             return np.empty(0, dtype=np.intp)
@@ -384,7 +393,7 @@ class Population:
 
     def needs_list(self, bits: int) -> list[str]:
         """The roles of a needs bitmask, in ROLES order (shared: do not modify)."""
-        return self._needs_list[bits]
+        return _NEEDS_LISTS[bits]
 
 
 # --- the daily loops over the active residents, compiled -------------------------------------
@@ -394,16 +403,24 @@ class Population:
 # of the population's time (benchmarks/README.md, "Round 5").
 
 @njit(cache=True)
-def _multipliers(day, excess, protection, protected_until, hospital_until, weight, group, multiplier, shift):
+def _multipliers(day, excess, protection, protected_until, hospital_until, weight, group, group_weight, multiplier):
     """Each active resident's m_i (latent risk, scaled down by a plan's protection, 0 in
-    hospital) into ``multiplier``, and each group's sum of w_i (m_i - 1) added to ``shift``."""
+    hospital) into ``multiplier``; returns each group's ``Z_g = 1 + sum_g w_i (m_i - 1) / W_g``
+    (``W_g``: ``group_weight``).
+
+    Two loops, not one: the first has no branch the data decide (the compiler selects instead,
+    and vectorises it), while in one loop the order of protected and unprotected rows, about
+    half each, was mispredicted on every other row, doubling the pass. The second adds to each
+    group's sum in row order, as before."""
     for i in range(excess.size):
         factor = 1.0 - (protection[i] if protected_until[i] >= day else 0.0)
         if hospital_until[i] >= day:
             factor *= 0.0
-        m = (excess[i] + 1.0) * factor
-        multiplier[i] = m
-        shift[group[i]] += (m - 1.0) * weight[i]
+        multiplier[i] = (excess[i] + 1.0) * factor
+    shift = np.zeros(group_weight.size)
+    for i in range(excess.size):
+        shift[group[i]] += (multiplier[i] - 1.0) * weight[i]
+    return 1.0 + shift / group_weight
 
 
 @njit(cache=True)
@@ -458,6 +475,72 @@ def _split_events(candidates, v_candidates, slot, hit, v_hit, group_index, admit
 
 
 @njit(cache=True)
+def _admit(day, log_w, log_q, admitted, rows, hospital_until, row_hospital_until):
+    """Each admitted resident's (geometric) length of stay from its uniform ``w``, as
+    ``1 + floor(log(1 - w) / log(q))`` with ``q = 1 - 1 / mean stay``; the day they leave is kept
+    for the resident and in their row."""
+    for k in range(admitted.size):
+        until = day + np.int32(1.0 + np.floor(log_w[k] / log_q))
+        hospital_until[admitted[k]] = row_hospital_until[rows[k]] = until
+
+
+@njit(cache=True)
+def _distinct_positions(counts, group_start, group_size, u, redraw, position):
+    """One round of drawing ``counts[g]`` distinct positions in each group's block (residents laid
+    out group after group): the positions at rows ``redraw[:u.size]`` of ``position`` are drawn
+    again, ``start + floor(u * size)`` of their group, then the positions are sorted and the rows
+    that repeat the one before are written to ``redraw``; returns how many (0: all distinct).
+
+    ``position`` holds the groups' draws in group order, and sorting keeps every group in its
+    block, so row k always belongs to the same group. The first round redraws every row."""
+    start, size = np.empty(position.size, dtype=np.intp), np.empty(position.size, dtype=np.intp)
+    k = 0
+    for g in range(counts.size):
+        for _ in range(counts[g]):
+            start[k], size[k] = group_start[g], group_size[g]
+            k += 1
+    for j in range(u.size):
+        k = redraw[j]
+        position[k] = start[k] + np.intp(u[j] * size[k])  # (u * size truncated, as numpy's astype)
+    position.sort()
+    repeats = 0
+    for k in range(1, position.size):
+        if position[k] == position[k - 1]:
+            redraw[repeats] = k
+            repeats += 1
+    return repeats
+
+
+@njit(cache=True)
+def _weight_test(candidates, u, relative_weight, bound, group_index):
+    """The candidates whose uniform ``u`` is below their chance ``w_i / max_w_g * bound_g``, in
+    order, and ``v = u / chance`` for each (uniform given the event)."""
+    passed, v = np.empty(candidates.size, dtype=np.intp), np.empty(candidates.size)
+    n = 0
+    for k in range(candidates.size):
+        chance = relative_weight[candidates[k]] * bound[group_index[candidates[k]]]
+        if u[k] < chance:
+            passed[n], v[n] = candidates[k], u[k] / chance
+            n += 1
+    return passed[:n], v[:n]
+
+
+@njit(cache=True)
+def _still_active(day, negligible, excess, protected_until, hospital_until):
+    """The rows still active (in order) once excess below ``negligible`` is cleared to 0: those
+    with excess left, a plan protecting them or a hospital stay on ``day`` or later."""
+    kept = np.empty(excess.size, dtype=np.intp)
+    m = 0
+    for i in range(excess.size):
+        if excess[i] < negligible:
+            excess[i] = 0.0
+        if excess[i] > 0.0 or protected_until[i] >= day or hospital_until[i] >= day:
+            kept[m] = i
+            m += 1
+    return kept[:m]
+
+
+@njit(cache=True)
 def _apply_plans(rows, residents, until, effects, shares, excess, protection, protected_until, resident_protected_until):
     """Each plan clears its share of the resident's excess and protects them until ``until``."""
     for k in range(rows.size):
@@ -471,12 +554,20 @@ def _apply_plans(rows, residents, until, effects, shares, excess, protection, pr
 def _signs(day, offset, resident, excess, hospital_until, threshold, probability, showing):
     """The active residents above the sign threshold, not in hospital, who show a sign today
     (probability ``min(excess, 1) * probability``, a keyed uniform each), in row order into
-    ``showing``; returns how many."""
-    count = 0
+    ``showing``; returns how many.
+
+    The rows that may show a sign are listed first, without a branch (each row's index is
+    written and the count moves on only if it qualifies): about half the rows do, in no order a
+    branch predictor learns, and a branch there was mispredicted on every other row. Only
+    those rows then draw their uniform, and few of them show a sign."""
+    eligible = 0
     for i in range(resident.size):
-        e = excess[i]
-        if e > threshold and hospital_until[i] < day:
-            if keyed_uniform(resident[i], offset) < min(e, 1.0) * probability:
-                showing[count] = resident[i]
-                count += 1
+        showing[eligible] = i
+        eligible += (excess[i] > threshold) & (hospital_until[i] < day)
+    count = 0
+    for k in range(eligible):
+        i = showing[k]  # (read before ``showing[count]``, count <= k, is written)
+        if keyed_uniform(resident[i], offset) < min(excess[i], 1.0) * probability:
+            showing[count] = resident[i]
+            count += 1
     return count
