@@ -382,17 +382,14 @@ class CareSystem:
         """The known episodes, highest risk first, first known first among equals (a stable sort,
         as list.sort).
 
-        The backlog can be long (hundreds of thousands at a million residents), so the reordering
-        is done by numpy on an array of the episodes. That array lives only in this function: an
-        object array's references are invisible to the garbage collector, so one kept in the
-        meetings' generator would keep its episodes, and through them the whole finished model,
-        alive for ever.
+        The backlog can be long (hundreds of thousands at a million residents), so the order is
+        found by numpy and the list reordered by C iteration (``map`` over ``list.__getitem__``).
+        An object array of the episodes would cost more: numpy probes every element it is
+        given to see whether it is a sequence: a fifth of this function's time at 50,000 residents.
         """
         residents = np.fromiter(map(_RESIDENT, known), dtype=np.intp, count=len(known))
         risk = -(1.0 + self.population.excess_of(residents)) * self.population.weight[residents]
-        cases = np.empty(len(known), dtype=object)
-        cases[:] = known
-        return cases[np.argsort(risk, kind="stable")].tolist()
+        return list(map(known.__getitem__, np.argsort(risk, kind="stable").tolist()))
 
     def _review(self, episode: Episode, navigators) -> None:
         """A joint plan: every need no route has taken up starts together, after an in-team hand-off."""
