@@ -181,7 +181,6 @@ class RoleDesk:
     last_professional: dict[int, Professional]  # resident -> who last acted for them in this role
 
 
-_RESIDENT = operator.attrgetter("resident")
 NO_EPISODE, OPEN, KNOWN = 0, 1, 2
 
 
@@ -196,6 +195,7 @@ class Episode:
     """
 
     resident: int
+    number: int  # 1, 2, ... in the order episodes open (CareSystem._open_number)
     opened: int
     seen_by: RoleDesk
     needs: tuple[RoleDesk, ...]  # in the order usual care takes them: the service that saw the sign first
@@ -251,7 +251,17 @@ class CareSystem:
         self.open: dict[int, Episode] = {}
         # per resident: NO_EPISODE, OPEN (not yet on its way to the team) or KNOWN (on its way or known)
         self._status = np.full(population.size, NO_EPISODE, dtype=np.int8)
-        self.known: list[Episode] = []  # known to the team, awaiting MDT review
+        # per resident: the number of their open episode, 0 when none is open
+        self._open_number = np.zeros(population.size, dtype=np.int64)
+        self._episodes_opened = 0
+        # Episodes known to the team and awaiting MDT review, in review-queue order, as the
+        # residents' and episodes' numbers: the backlog left by the last meeting, then those
+        # that arrived since. The backlog can reach hundreds of thousands at a million residents
+        # and every meeting filters and ranks all of it, so it is held as arrays, not episodes.
+        self._backlog_residents = np.empty(0, dtype=np.intp)
+        self._backlog_numbers = np.empty(0, dtype=np.int64)
+        self._arrived_residents: list[int] = []
+        self._arrived_numbers: list[int] = []
         # each organisation's bit in an episode's ``organisations_seen``
         self._organisation_bit = {org: 1 << i for i, org in enumerate(workforce.organisations.values())}
         self.totals = CareTotals()
@@ -334,9 +344,12 @@ class CareSystem:
             ordered = self._ordered_needs[bits, seen_by] = tuple(
                 self.desks[role] for role in sorted(needs, key=lambda role: role != seen_by))
         desk = self.desks[seen_by]
-        episode = Episode(resident, day, desk, ordered, day >= self.warmup_days, bits, len(ordered), desk.index)
+        self._episodes_opened += 1
+        episode = Episode(resident, self._episodes_opened, day, desk, ordered, day >= self.warmup_days, bits,
+                          len(ordered), desk.index)
         self.open[resident] = episode
         self._status[resident] = OPEN
+        self._open_number[resident] = episode.number
         if episode.measured:
             self.totals.episodes.append(episode)
         # services that share a building hear of a sign sooner and decide faster
@@ -358,7 +371,13 @@ class CareSystem:
         """The sign reaches the team: the episode awaits MDT review, unless it has ended meanwhile."""
         episode.known_day = int(self.env.now)
         if not episode.closed:
-            self.known.append(episode)
+            self._arrived_residents.append(episode.resident)
+            self._arrived_numbers.append(episode.number)
+
+    @property
+    def awaiting_review(self) -> int:
+        """Episodes in the review queue, counting those closed since the last meeting (it drops them)."""
+        return len(self._backlog_residents) + len(self._arrived_residents)
 
     # --- MDT review --------------------------------------------------------------------
     def _mdt_meetings(self, interval: int):
@@ -370,26 +389,36 @@ class CareSystem:
             prepared = 0.8 if any(p.role == "care_navigator" for p in self.workforce.in_post()) else 1.0
             capacity = int(team.mdt_minutes * team.mdt_attendance / (care.minutes_per_case * prepared))
             self.workforce.mdt_meeting(team.mdt_attendance)
-            known = self.known = [e for e in self.known if not e.closed and not e.reviewed]
-            if not known or capacity <= 0:
-                continue
-            ordered = self._highest_risk_first(known)
-            chosen, self.known = ordered[:capacity], ordered[capacity:]
-            for episode in chosen:
-                self._review(episode, navigators)
+            residents, numbers = self._review_queue()
+            if residents.size and capacity > 0:
+                order = self._highest_risk_first(residents)
+                residents, numbers = residents[order], numbers[order]
+                chosen = residents[:capacity].tolist()
+                residents, numbers = residents[capacity:], numbers[capacity:]
+            else:
+                chosen = []
+            self._backlog_residents, self._backlog_numbers = residents, numbers
+            for resident in chosen:  # (reviews book later steps: no episode closes during them)
+                self._review(self.open[resident], navigators)
 
-    def _highest_risk_first(self, known: list[Episode]) -> list[Episode]:
-        """The known episodes, highest risk first, first known first among equals (a stable sort,
-        as list.sort).
+    def _review_queue(self) -> tuple[np.ndarray, np.ndarray]:
+        """The review queue without the episodes that closed while waiting: residents and episode numbers.
 
-        The backlog can be long (hundreds of thousands at a million residents), so the order is
-        found by numpy and the list reordered by C iteration (``map`` over ``list.__getitem__``).
-        An object array of the episodes would cost more: numpy probes every element it is
-        given to see whether it is a sequence: a fifth of this function's time at 50,000 residents.
-        """
-        residents = np.fromiter(map(_RESIDENT, known), dtype=np.intp, count=len(known))
+        An episode reviewed leaves the queue at its meeting, and a closed one is no longer its
+        resident's open episode, so the queue holds exactly the open episodes whose number is
+        still their resident's."""
+        residents = np.concatenate((self._backlog_residents, np.array(self._arrived_residents, dtype=np.intp)))
+        numbers = np.concatenate((self._backlog_numbers, np.array(self._arrived_numbers, dtype=np.int64)))
+        self._arrived_residents.clear()
+        self._arrived_numbers.clear()
+        waiting = self._open_number[residents] == numbers
+        return residents[waiting], numbers[waiting]
+
+    def _highest_risk_first(self, residents: np.ndarray) -> np.ndarray:
+        """The order that ranks the queue's residents highest risk first, first in the queue first
+        among equals (a stable sort)."""
         risk = -(1.0 + self.population.excess_of(residents)) * self.population.weight[residents]
-        return list(map(known.__getitem__, np.argsort(risk, kind="stable").tolist()))
+        return np.argsort(risk, kind="stable")
 
     def _review(self, episode: Episode, navigators) -> None:
         """A joint plan: every need no route has taken up starts together, after an in-team hand-off."""
@@ -523,6 +552,7 @@ class CareSystem:
         episode.closed = True
         del self.open[episode.resident]
         self._status[episode.resident] = NO_EPISODE
+        self._open_number[episode.resident] = 0
         if episode.navigator is not None:
             self.env.call_on(self._day_after(self._follow_up_days), partial(self._follow_up, episode.navigator))
         done = episode.actions_done

@@ -122,7 +122,7 @@ class Recorder:
         staffing = workforce.staffing
         people = staffing.people
         s["open_episodes"][day] = len(care.open)
-        s["awaiting_review"][day] = len(care.known)
+        s["awaiting_review"][day] = care.awaiting_review
         s["staff_in_post"][day] = len(people)
         places = staffing.places
         s["utilisation_pct"][day] = 100.0 * sum(map(_BUSY, people)) / places if places else np.nan
