@@ -4,6 +4,7 @@ Each comparison holds everything else fixed and pairs replications, so a differe
 95% interval lies on one side of zero is a real response of the model, not noise.
 """
 
+import numpy as np
 import pytest
 
 from int_sim import compare
@@ -141,6 +142,36 @@ def test_residents_are_neither_created_nor_lost_and_admissions_fit_resident_days
         assert episode.opened >= model.warmup_days
         if episode.first_action_day is not None:
             assert episode.first_action_day >= episode.opened
+
+
+def test_mdt_reviews_the_highest_risk_waiting_episodes_and_none_that_ended():
+    """With too little MDT time for everyone known, each meeting reviews the highest-risk open
+    episodes of its queue; episodes that ended while waiting leave the queue and are never reviewed."""
+    scenario = scaled(preset("baseline"), 5_000, days=120, warmup=30).with_overrides({"team.mdt_minutes": 30})
+    model = NeighbourhoodModel(scenario, replication_seeds(2, 0))
+    care, population = model.care, model.population
+    reviews = []
+    review = care._review
+
+    def risk(residents: np.ndarray) -> np.ndarray:
+        return (1.0 + population.excess_of(residents)) * population.weight[residents]
+
+    def recorded_review(episode, navigators):
+        still_waiting = care._backlog_residents  # what the meeting leaves for the next one
+        reviews.append((episode.closed, episode.reviewed, risk(np.array([episode.resident]))[0],
+                        risk(still_waiting).max() if still_waiting.size else -np.inf,
+                        all(resident in care.open for resident in still_waiting.tolist())))
+        review(episode, navigators)
+
+    care._review = recorded_review
+    model.run()
+    assert reviews
+    assert any(highest_left > -np.inf for *_, highest_left, _ in reviews)  # the MDT time ran out
+    for closed, reviewed, reviewed_risk, highest_left, all_open in reviews:
+        assert not closed and not reviewed
+        assert reviewed_risk >= highest_left
+        assert all_open
+    assert care.awaiting_review >= len(care._backlog_residents)
 
 
 def test_a_team_without_a_role_never_completes_actions_that_need_it():
