@@ -310,11 +310,6 @@ class Staffing:
         """The role runs as rows of (role index in ROLES, start, stop), for compiled passes."""
         return np.array([(run.index, run.start, run.stop) for run in self.role_runs], dtype=np.intp).reshape(-1, 3)
 
-    @cached_property
-    def trust_cells(self) -> np.ndarray:
-        """Flat indices of the posts x posts matrix's cells between the people in post, row by row."""
-        return (self.posts[:, None] * self._all_posts + self.posts).ravel()
-
 
 def pair_offset(first, posts: int):
     """Where post ``first``'s pairs start in the pair trust vector, less the second post's index:
@@ -750,40 +745,35 @@ class Workforce:
         its previous value.
 
         People in post are in role runs, so each pair's block is a slice of the in-post trust;
-        the in-post trust is gathered, summed and summarised in one compiled pass
-        (:func:`_summarise_trust_in_post`), which sums it and each block as numpy summed the
-        C-contiguous arrays ``trust[np.ix_(rows, cols)]`` gave, so the values are the same
-        floats (the numpy calls for up to 64 blocks cost more than the sums themselves).
+        the blocks are summarised in one compiled pass (:func:`_summarise_role_blocks`), which
+        sums each as numpy summed the C-contiguous arrays ``trust[np.ix_(rows, cols)]`` gave, so
+        the values are the same floats (the numpy calls for up to 64 blocks cost more than the
+        sums themselves).
         """
-        people = len(self.staffing.people)
-        if people < 2:
+        if len(self.staffing.people) < 2:
             self.mean_trust_cached = self.stranger_trust
             return
-        staffing = self.staffing
-        total = _summarise_trust_in_post(self._current_pair_trust(), self._pair_of_cell, staffing.posts,
-                                         staffing.run_bounds, self.role_trust)
-        self.mean_trust_cached = _mean_between_others(total, people)
+        among = self._trust_in_post()
+        _summarise_role_blocks(among, self.staffing.run_bounds, self.role_trust)
+        self.mean_trust_cached = _mean_between_others(among)
         self.role_trust_rows = self.role_trust.tolist()  # (a new list: hand-offs read it through the workforce)
 
     def _trust_in_post(self) -> np.ndarray:
         """Trust between the people in post (people x people, in post order) as a C-contiguous
         array, the values ``trust[np.ix_(filled, filled)]`` gives."""
-        n = len(self.staffing.people)
-        pairs = self._pair_of_cell.reshape(-1).take(self.staffing.trust_cells)
-        return self._current_pair_trust().take(pairs).reshape(n, n)
+        return _gather_trust(self._current_pair_trust(), self._pair_of_cell, self.staffing.posts)
 
     def mean_trust(self) -> float:
         """Mean trust between the people in post (stranger trust with fewer than two)."""
         if len(self.staffing.people) < 2:
             return self.stranger_trust
-        among = self._trust_in_post()
-        return _mean_between_others(among.sum(), len(among))
+        return _mean_between_others(self._trust_in_post())
 
 
-def _mean_between_others(total: float, n: int) -> float:
-    """Mean of a square block of the trust matrix of ``n`` people without its diagonal
-    (self-trust, 1), from the block's sum."""
-    return float((total - n) / (n * (n - 1)))
+def _mean_between_others(block: np.ndarray) -> float:
+    """Mean of a square block of the trust matrix without its diagonal (self-trust, 1)."""
+    n = len(block)
+    return float((block.sum() - n) / (n * (n - 1)))
 
 
 @njit(cache=True)
@@ -865,18 +855,17 @@ def _people_day(layout, busy, absence_ends, burnout, draws, day, burnout_sum, ra
 
 
 @njit(cache=True)
-def _summarise_trust_in_post(trust: np.ndarray, pair_of_cell: np.ndarray, posts: np.ndarray, runs: np.ndarray,
-                             role_trust: np.ndarray) -> float:
-    """Gather the trust between the people in post at ``posts`` from the pair trust vector
-    (``pair_of_cell`` as :attr:`Workforce._pair_of_cell`), summarise it by role run into
-    ``role_trust`` (:func:`_summarise_role_blocks`) and return its sum as numpy sums it."""
+def _gather_trust(trust: np.ndarray, pair_of_cell: np.ndarray, posts: np.ndarray) -> np.ndarray:
+    """The trust between the people in post at ``posts`` (people x people, in post order), from
+    the pair trust vector (``pair_of_cell`` as :attr:`Workforce._pair_of_cell`): one compiled
+    pass, where numpy's two gathers through flat cell indices cost the weekly summary more than
+    its sums."""
     people = len(posts)
     among = np.empty((people, people))
     for i in range(people):
         for j in range(people):
             among[i, j] = trust[pair_of_cell[posts[i], posts[j]]]
-    _summarise_role_blocks(among, runs, role_trust)
-    return _numpy_sum(among.ravel(), 0, among.size)
+    return among
 
 
 @njit(cache=True)
