@@ -7,12 +7,12 @@ out rather than reported as a fake zero.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .care_state import BUSY
 from .scenario import GROUPS
 
 
@@ -76,10 +76,6 @@ DAILY_SERIES = {
 }
 
 
-_BUSY = operator.attrgetter("busy")
-_BURNOUT = operator.attrgetter("burnout")
-
-
 class Recorder:
     """Per-day counts held in preallocated numpy arrays (no per-day pandas)."""
 
@@ -121,13 +117,14 @@ class Recorder:
         s = self.series
         staffing = workforce.staffing
         people = staffing.people
-        s["open_episodes"][day] = len(care.open)
+        s["open_episodes"][day] = care.open_episodes
         s["awaiting_review"][day] = care.awaiting_review
         s["staff_in_post"][day] = len(people)
         places = staffing.places
-        s["utilisation_pct"][day] = 100.0 * sum(map(_BUSY, people)) / places if places else np.nan
+        arrays = workforce.state.arrays
+        s["utilisation_pct"][day] = 100.0 * int(arrays.people[BUSY, staffing.slots].sum()) / places if places else np.nan
         if people:
-            s["burnout_mean"][day] = float(np.add.reduce(np.fromiter(map(_BURNOUT, people), float, len(people)))) / len(people)
+            s["burnout_mean"][day] = float(np.add.reduce(arrays.burnout[staffing.slots])) / len(people)
         else:
             s["burnout_mean"][day] = np.nan
         s["trust_mean"][day] = workforce.mean_trust_cached
@@ -203,15 +200,17 @@ def daily_frame(series: dict[str, np.ndarray], total_days: int, warmup_days: int
     return pd.concat(frames, ignore_index=True)
 
 
-def _episode_metrics(episodes: list, pop) -> dict[str, float]:
-    """Time to action and signs acted on before a crisis: overall, by group and by quintile."""
-    if not episodes:
+def _episode_metrics(episodes, pop) -> dict[str, float]:
+    """Time to action and signs acted on before a crisis: overall, by group and by quintile
+    (``episodes``: :class:`int_sim.care.EpisodeTable`)."""
+    if not len(episodes):
         return {}
-    resident = np.array([e.resident for e in episodes])
+    resident = episodes.resident
+    acted = ~np.isnan(episodes.first_action_day)
     # an episode nobody acted on counts as longer than any wait
-    wait = np.array([np.inf if e.first_action_day is None else e.first_action_day - e.opened for e in episodes])
-    acted_first = np.array([e.first_action_day is not None and not e.crisis_before_action for e in episodes])
-    crisis_first = np.array([e.crisis_before_action for e in episodes])
+    wait = np.where(acted, episodes.first_action_day - episodes.opened, np.inf)
+    acted_first = acted & ~episodes.crisis_before_action
+    crisis_first = episodes.crisis_before_action
     subsets = {"": np.ones(len(episodes), dtype=bool)}
     group, quintile = pop.group[resident], pop.quintile[resident]
     subsets.update({f".{name}": group == g for g, name in enumerate(GROUPS)})

@@ -25,6 +25,7 @@ import pandas as pd
 import simpy
 
 from .care import CareEnvironment, CareSystem
+from .care_state import CareState
 from .metrics import Recorder
 from .population import Population
 from .recorded_draws import RecordedDraws
@@ -144,9 +145,10 @@ class NeighbourhoodModel(mesa.Model):
         self.total_days = sim.warmup_days + sim.days
         self.env: simpy.Environment = CareEnvironment()
         self.population = Population(scenario, rngs["population"], rngs["risk"], rngs["events"], rngs["signs"], draws)
-        self.workforce = Workforce(self, scenario, self.env, rngs["workforce"])
+        care_state = CareState(scenario.population.size, self.total_days)
+        self.workforce = Workforce(self, scenario, self.env, rngs["workforce"], care_state)
         self.care = CareSystem(scenario, self.env, self.population, self.workforce, rngs["care"], rngs["information"],
-                               warmup_days=self.warmup_days)
+                               warmup_days=self.warmup_days, state=care_state)
         self.recorder = Recorder(self.total_days, self.warmup_days, self.population)
         self._external_normaliser = normaliser
         self.normaliser = np.zeros((self.total_days, len(self.population.group_size)))
@@ -191,7 +193,7 @@ class NeighbourhoodModel(mesa.Model):
         200,000-resident replication); the collector is left a few hundred small cycles (a
         post and its occupant) and the empty shells. Nothing may use the model afterwards.
         """
-        for part in (self.env, self.care, self.workforce, *self.workforce.pools.values(), self):
+        for part in (self.env, self.care, self.workforce, self):
             vars(part).clear()
 
     def run_to_end(self) -> dict[str, float]:

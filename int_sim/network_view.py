@@ -14,7 +14,7 @@ state on the way. The run here is an ordinary replication (streams from
 :func:`int_sim.experiment.replication_seeds`, so the same seed sees the same residents in every
 configuration), started without a warm-up so that trust is seen forming from strangers, and
 calibrated on its own state (no counterfactual run, which the view does not need). It only reads
-the model's attributes (``workforce.posts``, ``workforce.trust``, ``care.open``); it never
+the model's attributes (``workforce.posts``, ``workforce.trust``, ``care``'s open episodes); it never
 changes them, so the run is the same as the model's own.
 
 Referrals are read from each open episode's ``professionals`` list once a day; an episode that
@@ -152,7 +152,7 @@ def record_network(scenario: Scenario, *, seed: int = 42, replication: int = 0, 
     index_of = {id(p): p.index for p in posts}
 
     occupants = [p.occupant for p in posts]
-    tracked: dict[Any, int] = {}  # episode -> professionals already counted
+    tracked: dict[int, int] = {}  # episode number -> professionals already counted
     referrals: dict[tuple[int, int], int] = {}
     joined: set[int] = set()
     left: set[int] = set()
@@ -178,17 +178,17 @@ def record_network(scenario: Scenario, *, seed: int = 42, replication: int = 0, 
                 if now is not None:
                     joined.add(k)
                 occupants[k] = now
-        for episode in care.open.values():
+        for episode in care.open_episode_numbers().tolist():
             tracked.setdefault(episode, 0)
         for episode, counted in list(tracked.items()):
-            people = episode.professionals
+            people = care.professionals(episode)
             for k in range(max(counted, 1), len(people)):
                 a = index_of.get(id(people[k - 1].post))
                 b = index_of.get(id(people[k].post))
                 if a is not None and b is not None and a != b:
                     referrals[(a, b)] = referrals.get((a, b), 0) + 1
             tracked[episode] = len(people)
-            if episode.closed:
+            if care.is_closed(episode):
                 del tracked[episode]
 
     def clock():

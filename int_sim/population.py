@@ -107,9 +107,8 @@ class Population:
         self.protected_until = np.full(n, -1, dtype=np.int32)
         self.hospital_until = np.full(n, -1, dtype=np.int32)
         self._active_multiplier = np.empty(0)  # m_i of the active residents today, by row
-        # plans completed since the residents' state was last read, applied together (apply_plan):
-        # residents, protected until, effect, resolved share
-        self._plans: tuple[list, list, list, list] = ([], [], [], [])
+        # plans completed since the residents' state was last read, applied together (apply_plans)
+        self._plans: list[np.ndarray] = []
         self._risk = pop.risk
         self._decay = 0.5 ** (1.0 / pop.risk.half_life_days)
         self._sign_probability = scenario.care.signs_per_week_at_risk / 7.0
@@ -325,38 +324,34 @@ class Population:
         showing.sort()
         return showing
 
-    def apply_plan(self, resident: int, day: int, effect: float, resolved_share: float,
-                   protection_days: int) -> None:
-        """A completed plan resolves (part of) the deterioration and protects the resident for a while.
+    def apply_plans(self, plans: np.ndarray) -> None:
+        """Completed plans resolve (part of) the deterioration and protect the resident for a while.
 
-        ``resolved_share`` is how much of the excess risk the plan clears: all of it for a complete,
-        joined-up plan, less when needs were missed or services acted each on their own.
+        ``plans`` has a column per plan, in the order they completed: the resident, the day their
+        protection lasts until, the plan's effect on their hazard, and the share of their excess
+        risk it clears (all of it for a complete, joined-up plan, less when needs were missed or
+        services acted each on their own).
 
-        The plan takes effect before anything reads the residents' state again (the next day's
-        step, or an MDT meeting's ranking by risk): plans are noted here and applied together
+        The plans take effect before anything reads the residents' state again (the next day's
+        step, or an MDT meeting's ranking by risk): they are noted here and applied together
         then (:meth:`_apply_plans`), in the order they completed, with the same results as one at
         a time and a fraction of the cost (a day completes a few dozen plans at 50,000 residents).
         """
-        residents, until, effects, shares = self._plans
-        residents.append(resident)
-        until.append(day + protection_days)
-        effects.append(effect)
-        shares.append(resolved_share)
+        self._plans.append(plans.copy())
 
     def _apply_plans(self) -> None:
-        """Apply the plans noted since the state was last read (see :meth:`apply_plan`). A
+        """Apply the plans noted since the state was last read (see :meth:`apply_plans`). A
         resident completes at most one plan between two reads (a new episode opens only in a
         day's step, after the read), so the residents are distinct."""
-        residents, until, effects, shares = self._plans
-        if not residents:
+        if not self._plans:
             return
-        residents_array, until_array = np.array(residents, dtype=np.intp), np.array(until, dtype=np.int32)
+        plans = self._plans[0] if len(self._plans) == 1 else np.concatenate(self._plans, axis=1)
+        self._plans.clear()
+        residents_array, until_array = plans[0].astype(np.intp), plans[1].astype(np.int32)
         table = self._active
         rows = table.add(residents_array)
-        _apply_plans(rows, residents_array, until_array, np.array(effects), np.array(shares), table.excess,
+        _apply_plans(rows, residents_array, until_array, plans[2], plans[3], table.excess,
                      table.protection, table.protected_until, self.protected_until)
-        for noted in self._plans:
-            noted.clear()
 
     def _tidy(self, day: int) -> None:
         """Clear negligible excess, and drop the residents whose multiplier is back to exactly 1."""

@@ -2,9 +2,8 @@
 
 Professionals and organisations are Mesa agents. A *post* is a funded seat in the team; its
 occupant is a :class:`Professional` who may burn out, leave and be replaced after a vacancy.
-Capacity is a pool of caseload places per role (:class:`CaseloadPool` of :class:`Place`
-tokens): a care action waits for a place of its role, first come first served, holds it while it
-runs and gives it back.
+Capacity is a pool of caseload places per role (:mod:`int_sim.caseload`): a care action waits
+for a place of its role, first come first served, holds it while it runs and gives it back.
 
 Why team size has an optimum. Each professional spends time keeping in touch with colleagues
 (``coordination_minutes_per_colleague`` per colleague per week), which grows with the number
@@ -16,10 +15,8 @@ more coordination: the two together give an interior optimum (tests/test_team_mo
 from __future__ import annotations
 
 import operator
-from collections import deque
 from dataclasses import dataclass
 from functools import cached_property, reduce
-from itertools import combinations
 from typing import NamedTuple
 
 import mesa
@@ -27,7 +24,9 @@ import numpy as np
 import simpy
 from numba import njit
 
-from .scenario import CO_LOCATION_LEVEL, ROLES, Scenario
+from .care_state import ABSENT_UNTIL, BUSY, COORDINATION_SHARE, FREE, IN_POST, MEAN_TRUST, CareState
+from .care_steps import END_ABSENCE, PUT_PLACES, WITHDRAW, call
+from .scenario import CO_LOCATION_LEVEL, ROLE_INDEX, ROLES, Scenario
 
 SECTOR_OF_ROLE = {
     "gp": "primary_care",
@@ -56,9 +55,15 @@ class Organisation(mesa.Agent):
 
 
 class Professional(mesa.Agent):
-    """One person in a post: role, organisation, hours, capability, caseload, burnout, tenure."""
+    """One person in a post: role, organisation, hours, capability, caseload, burnout, tenure.
 
-    def __init__(self, model: mesa.Model, post: "Post", scenario: Scenario, start_day: int):
+    What care steps read and change about a person (busy places, places free, burnout, whether
+    they are in post or absent) lives in the care arrays, in the person's column ``slot``
+    (:mod:`int_sim.care_state`), where the compiled care steps use it; the attributes read it.
+    """
+
+    def __init__(self, model: mesa.Model, post: "Post", scenario: Scenario, start_day: int, state: CareState,
+                 role_index: int, organisation_index: int):
         super().__init__(model)
         self.post = post
         self.role = post.role
@@ -66,15 +71,16 @@ class Professional(mesa.Agent):
         self.wte = post.wte
         self.contracted_hours = scenario.workforce.contracted_hours * post.wte
         self.caseload = max(1, int(round(getattr(scenario.roles, post.role).caseload * post.wte)))
-        self.busy = 0
-        self.burnout = 0.0
         self.start_day = start_day
-        self.absent_until = -1
-        self.in_post = True
-        self.parked: list[Place] = []  # places withheld while absent
-        self.free = 0  # of this person's places, how many are free in the pool now
-        self.slowdown_day = None  # the day ``slowdown_today`` was worked out for (Workforce.slowdown)
-        self.slowdown_today = 1.0
+        self._state = state
+        self.slot = state.add_person(role_index, organisation_index, post.index, start_day, burnout=0.0)
+
+    busy = property(lambda self: int(self._state.arrays.people[BUSY, self.slot]), doc="Places in use.")
+    free = property(lambda self: int(self._state.arrays.people[FREE, self.slot]), doc="Places free in the pool.")
+    burnout = property(lambda self: float(self._state.arrays.burnout[self.slot]))
+    in_post = property(lambda self: bool(self._state.arrays.people[IN_POST, self.slot]))
+    absent_until = property(lambda self: int(self._state.arrays.people[ABSENT_UNTIL, self.slot]),
+                            doc="The day an absence ends (-1 before any).")
 
     def tenure(self, day: int) -> int:
         return day - self.start_day
@@ -95,136 +101,6 @@ class Post:
     occupant: Professional | None = None
     fill_day: int | None = None
     vacant_days: int = 0
-
-
-class Waiter:
-    """An action's request for a caseload place, of one professional (``who``) or of anyone, made
-    when it cannot simply take one (:meth:`CaseloadPool.request`)."""
-
-    __slots__ = ("who", "deadline", "pending", "generator", "pool", "place")
-
-    def __init__(self, pool: "CaseloadPool", who: "Professional | None", deadline: float):
-        self.pool, self.who, self.deadline = pool, who, deadline
-        self.pending = True  # False once it has a place or has given up
-        self.generator = None  # the care generator that yielded it (set by the care environment)
-        self.place: Place | None = None  # a place granted before it was yielded
-
-
-class CaseloadPool:
-    """A role's free caseload places, and the actions waiting for one.
-
-    The queue discipline is that of the SimPy ``FilterStore`` this replaced (with the early stop
-    described in benchmarks/README.md): a new request, and every place given back, offers the
-    free places to the waiting requests in the order they came, each taking the longest-free place
-    it accepts (a request for a named professional accepts only theirs), until the places run out.
-    A request is offered places as soon as it is made; a place given back is offered once the
-    current step is over (the care environment's next step at the same time), so a professional
-    who comes back from absence and leaves on the same day hands no place to anyone. A request
-    that gets a place resumes in the order the places were handed out.
-    """
-
-    def __init__(self, env: simpy.Environment):
-        self.env = env
-        self.items: list[Place] = []  # free places, longest-free first
-        self.waiting: deque[Waiter] = deque()  # requests still waiting, first come first
-
-    def request(self, who: "Professional | None", deadline: float) -> "Place | Waiter":
-        """Ask for a place (of ``who`` only, if given) until ``deadline``; the care generator that
-        asks yields the returned value at once. With nobody waiting and a place it accepts free,
-        that is the place itself: the offer a new waiter would get would grant it that very place
-        (unless the pool is busy, most requests are granted this way, and making, queueing and
-        offering to a waiter for each was a tenth of the care queue's time). Otherwise it is a
-        waiter, and the generator is resumed with a place or, at the deadline, with None."""
-        if not self.waiting and self.items:
-            place = self._take(who)
-            if place is not None:
-                return place
-        waiter = Waiter(self, who, deadline)
-        self.waiting.append(waiter)
-        self.offer()
-        return waiter
-
-    def put(self, place: "Place") -> None:
-        """Give a place back; waiting requests are offered it after the current step."""
-        self.items.append(place)
-        place.professional.free += 1
-        if self.waiting:
-            self.env.offer_later(self)
-
-    def offer(self) -> None:
-        """Offer the free places to the waiting requests, first come first, until none is left."""
-        waiting, items = self.waiting, self.items
-        k = 0
-        while k < len(waiting) and items:
-            waiter = waiting[k]
-            place = self._take(waiter.who)
-            if place is None:
-                k += 1
-                continue
-            del waiting[k]
-            waiter.pending = False
-            if waiter.generator is None:  # granted as it was made: resumed as soon as it is yielded
-                waiter.place = place
-            else:
-                self.env.wake(waiter.generator, place)
-
-    def _take(self, who: "Professional | None") -> "Place | None":
-        """Take the longest-free place a request for ``who`` (anyone, if None) accepts out of the
-        free places (there is at least one), or None if it accepts none of them."""
-        items = self.items
-        if who is None:
-            place = items.pop(0)
-        else:
-            for j, item in enumerate(items):
-                if item.professional is who:
-                    place = items.pop(j)
-                    break
-            else:
-                return None
-        place.professional.free -= 1
-        return place
-
-    def take_first(self) -> "Place | None":
-        """The longest-free place, outside the queue (care navigators at MDT review), or None."""
-        return self._take(None) if self.items else None
-
-    def withdraw(self, person: "Professional") -> "list[Place]":
-        """Take all of ``person``'s free places out of the pool (absence or leaving), longest-free
-        first.
-
-        A large team's pool holds thousands of places, so the search is done in C (``list.index``
-        on the places' holders) and stops at the last of ``person.free`` places; someone with no
-        place free costs nothing.
-        """
-        count, person.free = person.free, 0
-        if not count:
-            return []
-        items = self.items
-        holders = list(map(_HOLDER, items))
-        at, k = [], -1
-        for _ in range(count):
-            k = holders.index(person, k + 1)
-            at.append(k)
-        mine = [items[k] for k in at]
-        for k in reversed(at):
-            del items[k]
-        return mine
-
-    def give_up(self, waiter: Waiter) -> None:
-        """A request whose deadline has come leaves the queue."""
-        waiter.pending = False
-        self.waiting.remove(waiter)
-
-
-@dataclass(eq=False, slots=True)
-class Place:
-    """One caseload place of a professional: the token an action holds while it runs."""
-
-    professional: Professional
-
-
-_HOLDER = operator.attrgetter("professional")
-_BUSY, _BURNOUT = operator.attrgetter("busy"), operator.attrgetter("burnout")
 
 
 @dataclass
@@ -278,7 +154,7 @@ class Staffing:
     a few times a day at most.
     """
 
-    def __init__(self, posts: list[Post], daily_cost_rate: dict[str, float]):
+    def __init__(self, posts: list[Post], daily_cost_rate: dict[str, float], state: CareState):
         self.people = [p.occupant for p in posts if p.occupant is not None]
         self.post_indices = [p.index for p in posts if p.occupant is not None]
         self.posts = np.array(self.post_indices, dtype=np.intp)
@@ -302,7 +178,8 @@ class Staffing:
         # caseload and post, a row each; their burnout, the pass's working copy, which it writes
         # back to each person; and its output, the posts with an event
         self.layout = np.array([[p.caseload for p in self.people], self.post_indices], dtype=np.intp)
-        self.burnout = np.fromiter(map(_BURNOUT, self.people), float, len(self.people))
+        self.slots = np.array([p.slot for p in self.people], dtype=np.intp)  # their columns in the care arrays
+        self.burnout = state.arrays.burnout[self.slots]
         self.events = np.empty((len(self.people), 2), dtype=np.intp)
 
     @cached_property
@@ -322,33 +199,33 @@ def pair_offset(first, posts: int):
 class Workforce:
     """All posts, people and organisations of the team, and their daily dynamics."""
 
-    def __init__(self, model: mesa.Model, scenario: Scenario, env: simpy.Environment, rng: np.random.Generator):
+    def __init__(self, model: mesa.Model, scenario: Scenario, env: simpy.Environment, rng: np.random.Generator,
+                 state: CareState):
         self.model, self.scenario, self.env, self.rng = model, scenario, env, rng
+        self.state = state  # the care arrays: people's places, burnout and presence, and the pools
         team = scenario.team
         self.integrated = team.mdt_frequency != "none"
         self.co_location = CO_LOCATION_LEVEL[team.co_location]
-        self.pools = {role: CaseloadPool(env) for role in ROLES}
+        self.people_by_slot: list[Professional] = []  # everyone ever appointed, by slot
         self.organisations = self._organisations()
         self.posts = self._posts()
         n = len(self.posts)
         self.stranger_trust = scenario.workforce.stranger_trust
-        self._joint_work_gain = scenario.workforce.trust_gain_joint_work
         self._trust_floor, self._trust_decay = 0.1 * team.shared_vision, scenario.workforce.trust_decay_per_day
         pairs = n * (n - 1) // 2
         self._pair_trust = np.full(pairs + 1, self.stranger_trust)  # see trust
         self._pair_trust[pairs] = 1.0  # the self-trust slot
-        self._pair_offsets = pair_offset(np.arange(n), n).tolist()  # (see pair_offset)
-        self._joint_cells: list[int] = []  # pairs of joint work not yet applied to _pair_trust (see _current_pair_trust)
         # by post, the day its person's absence ends (their absent_until), for the daily pass
         self._absence_ends = np.full(n, -1, dtype=np.intp)
         self._staffing: Staffing | None = None  # who is in post, rebuilt when needed after a change
         self._contact_gains: np.ndarray | None = None  # of the current staffing, when computed
-        organisation_index = {organisation: i for i, organisation in enumerate(self.organisations.values())}
-        self._organisation_of_post = np.array([organisation_index[p.organisation] for p in self.posts], dtype=np.intp)
+        self._organisation_index = {organisation: i for i, organisation in enumerate(self.organisations.values())}
+        self._organisation_of_post = np.array([self._organisation_index[p.organisation] for p in self.posts],
+                                              dtype=np.intp)
         self.role_trust = np.full((len(ROLES), len(ROLES)), self.stranger_trust)
-        self.role_trust_rows = self.role_trust.tolist()  # the same values as Python floats, for hand-offs
         self._joint_training = team.joint_training
         self._new_starter_days = scenario.workforce.new_starter_days
+        state.replace(role_trust=self.role_trust, pair_trust=self._pair_trust)  # (read and added to by care steps)
         self.mean_trust_cached = self.stranger_trust
         self.totals = WorkforceTotals()
         self.coordination_share = 0.0
@@ -360,6 +237,13 @@ class Workforce:
                 self._fill(post, day=0)
         self._update_coordination()
         self._update_role_trust()
+
+    # the share of time spent keeping in touch, and the weekly mean trust between the people in
+    # post: the care steps read them (slowdown, a sign's reach), so they live in the care arrays
+    coordination_share = property(lambda self: float(self.state.arrays.parameters[COORDINATION_SHARE]),
+                                  lambda self, share: self.state.arrays.parameters.__setitem__(COORDINATION_SHARE, share))
+    mean_trust_cached = property(lambda self: float(self.state.arrays.parameters[MEAN_TRUST]),
+                                 lambda self, trust: self.state.arrays.parameters.__setitem__(MEAN_TRUST, trust))
 
     # --- structure ----------------------------------------------------------------------
     def _organisations(self) -> dict[str, Organisation]:
@@ -410,7 +294,7 @@ class Workforce:
     def staffing(self) -> Staffing:
         """Who is in post now; built again only after someone has joined or left."""
         if self._staffing is None:
-            self._staffing = Staffing(self.posts, self.daily_cost_rate)
+            self._staffing = Staffing(self.posts, self.daily_cost_rate, self.state)
         return self._staffing
 
     def _staffing_changed(self) -> None:
@@ -419,21 +303,26 @@ class Workforce:
 
     # --- people joining and leaving ----------------------------------------------------
     def _fill(self, post: Post, day: int) -> None:
-        person = Professional(self.model, post, self.scenario, start_day=day - (4 * self.scenario.workforce.new_starter_days if day == 0 else 0))
+        person = Professional(self.model, post, self.scenario,
+                              start_day=day - (4 * self.scenario.workforce.new_starter_days if day == 0 else 0),
+                              state=self.state, role_index=ROLE_INDEX[post.role],
+                              organisation_index=self._organisation_index[post.organisation])
+        self.people_by_slot.append(person)
         post.occupant, post.fill_day = person, None
         self._absence_ends[post.index] = person.absent_until
         self._staffing_changed()
-        i, trust = post.index, self._current_pair_trust()
+        i, trust = post.index, self._pair_trust
         pairs = self._pair_of_cell[i]  # (the self-trust slot at i, left at 1)
         trust[pairs[:i]] = self.stranger_trust
         trust[pairs[i + 1:]] = self.stranger_trust
-        for _ in range(person.caseload):
-            self.pools[post.role].put(Place(person))
+        places = self.state.add_places(person.slot, person.caseload)
+        self.state.room_in_book(person.caseload)  # (an offer for each place, at most)
+        call(self.state, PUT_PLACES, np.array([[places.start, places.stop]]), value=self.env.now)
 
     def _leave(self, post: Post, day: int, refill: bool, u_fill: float = 0.5) -> None:
         person = post.occupant
-        person.in_post = False
-        self.pools[post.role].withdraw(person)
+        self.state.arrays.people[IN_POST, person.slot] = 0
+        call(self.state, WITHDRAW, np.array([[person.slot, False]]))
         person.remove()
         post.occupant = None
         self._staffing_changed()
@@ -444,17 +333,6 @@ class Workforce:
             if self.scenario.team.pooled_budget:
                 mean *= 0.7
             post.fill_day = day + 1 + int(-mean * np.log1p(-u_fill))
-
-    def release(self, place: Place) -> None:
-        """Give a caseload place back (dropped if its holder has left, parked if absent)."""
-        person = place.professional
-        person.busy -= 1
-        if not person.in_post:
-            return
-        if person.absent_until > self.env.now:  # (an absence ending today ended in today's step, before care)
-            person.parked.append(place)
-        else:
-            self.pools[person.role].put(place)
 
     # --- daily dynamics ----------------------------------------------------------------
     def daily(self, day: int, measuring: bool) -> None:
@@ -468,7 +346,7 @@ class Workforce:
         Python pass it replaced: it reads each person's busy places, gathered into an array each
         day (care changes them), and the day their absence ends, kept by post as it changes;
         it updates the staffing's working copy of their burnout, which is written back to each
-        person for the care steps (:meth:`slowdown`) and the daily series. At tens of posts, the
+        person for the care steps and the daily series. At tens of posts, the
         pass in Python cost four times what gathering, the call and writing back do, and reading
         an attribute of every person costs microseconds a day (they are out of the caches).
         """
@@ -484,12 +362,11 @@ class Workforce:
                     self.totals.vacant_post_days += 1
                 if post.fill_day is not None and day >= post.fill_day:
                     filling.append(post.index)
-        people = staffing.people
-        busy = np.fromiter(map(_BUSY, people), np.intp, len(people))
+        care = self.state.arrays
+        busy = care.people[BUSY, staffing.slots]
         burnout_sum, busy_total, flagged = _people_day(staffing.layout, busy, self._absence_ends, staffing.burnout,
                                                        draws, day, self.totals.burnout_sum, self._rates, staffing.events)
-        for person, level in zip(people, staffing.burnout.tolist()):
-            person.burnout = level
+        care.burnout[staffing.slots] = staffing.burnout
         if measuring:
             self._measure(staffing, busy_total, burnout_sum)
         events = dict.fromkeys(filling, _FILLS)
@@ -557,13 +434,12 @@ class Workforce:
 
     def _start_absence(self, person: Professional, day: int, u: float) -> None:
         length = 1 + int(-self.scenario.workforce.absence_spell_days * np.log1p(-u))
-        person.absent_until = self._absence_ends[person.post.index] = day + length
-        person.parked.extend(self.pools[person.role].withdraw(person))
+        self.state.arrays.people[ABSENT_UNTIL, person.slot] = self._absence_ends[person.post.index] = day + length
+        call(self.state, WITHDRAW, np.array([[person.slot, True]]))  # withheld while absent
 
     def _end_absence(self, person: Professional) -> None:
-        parked, person.parked = person.parked, []
-        for place in parked:
-            self.pools[person.role].put(place)
+        self.state.room_in_book(person.caseload)
+        call(self.state, END_ABSENCE, np.array([[person.slot]]), value=self.env.now)
 
     def _funding_cliff(self, day: int) -> None:
         """Short-term money ends: a share of posts closes (halved when the budget is pooled)."""
@@ -608,37 +484,18 @@ class Workforce:
             minutes += team.mdt_minutes * team.mdt_attendance * 7.0 / team.mdt_interval_days * attendees / len(people)
         self.coordination_share = min(0.8, minutes / (wf.contracted_hours * 60.0))
 
-    def slowdown(self, person: Professional, day: int) -> float:
-        """How much longer an action takes for this person today than its nominal length.
-
-        Worked out at the person's first action of the day and kept for the rest of it: burnout
-        and the coordination share change only in the daily step, which runs before every care
-        step of its day (a care step due at day ``d`` runs after SimPy's event at ``d``), and
-        tenure only from day to day. People act on a few actions a day each.
-        """
-        if person.slowdown_day != day:
-            capability = person.capability(day, self._joint_training, self._new_starter_days)
-            person.slowdown_today = (1.0 + 0.3 * person.burnout) / (capability * (1.0 - self.coordination_share))
-            person.slowdown_day = day
-        return person.slowdown_today
-
     def _update_trust(self) -> None:
         """Contact builds trust (each pair meets less often in a large team); it decays without.
 
         Each pair is updated once, in the pair trust vector (see :attr:`trust`), in place, in one
         compiled pass (:func:`_update_pair_trust`): it gets the same operations in the same order
-        as either of its two cells would in a pass over the whole matrix, at half the cost. The
-        same pass first applies the day's joint work still to apply (see
-        :meth:`_current_pair_trust`), as reading trust would have, which saves a call.
+        as either of its two cells would in a pass over the whole matrix, at half the cost.
         """
         if len(self.staffing.people) < 2:
             return
         if self._contact_gains is None:
             self._contact_gains = self._contact_gains_of_staffing()
-        cells = self._joint_cells
-        _update_pair_trust(self._pair_trust, np.fromiter(cells, np.intp, len(cells)), self._joint_work_gain,
-                           self._contact_gains, self._trust_floor, self._trust_decay)
-        cells.clear()
+        _update_pair_trust(self._pair_trust, self._contact_gains, self._trust_floor, self._trust_decay)
 
     def _contact_gains_of_staffing(self) -> np.ndarray:
         """Each pair's daily trust gain from contact, given who is in post: one for every pair
@@ -689,37 +546,13 @@ class Workforce:
         update then costs half a pass over the whole matrix. The model reads and writes the
         vector; the matrix is built from it for readers that want it whole (network views, tests).
         """
-        return self._current_pair_trust().take(self._pair_of_cell)
+        return self._pair_trust.take(self._pair_of_cell)
 
-    def _current_pair_trust(self) -> np.ndarray:
-        """The pair trust vector (see :attr:`trust`), up to date.
-
-        Joint work on a case (the default gain) is collected and applied in one pass the next
-        time anyone reads trust, here, or in the daily update (:meth:`_update_trust`), every
-        day. Every pair gets the same sequence of updates as if each had been applied at once,
-        because nothing else touches trust in between, so the values are identical.
-        """
-        if self._joint_cells:
-            self._apply_joint_work()
-        return self._pair_trust
-
-    def _apply_joint_work(self) -> None:
-        """Apply the collected joint work (:func:`_add_joint_work`)."""
-        cells = self._joint_cells
-        _add_joint_work(self._pair_trust, np.fromiter(cells, np.intp, len(cells)), self._joint_work_gain)
-        cells.clear()
-
-    def joint_work(self, people: list[Professional], gain: float | None = None) -> None:
-        """Working a case together builds trust between everyone involved."""
-        if len(people) < 2:  # (a third of plans: one professional, nobody to build trust with)
-            return
+    def joint_work(self, people: list[Professional], gain: float) -> None:
+        """A meeting is contact for everyone who attends: trust builds between each pair of them.
+        (Joint work on a case is added by the care steps, :func:`int_sim.care_steps._joint_work`.)"""
         idx = sorted({p.post.index for p in people if p.in_post})
         if len(idx) < 2:
-            return
-        if gain is None:  # each pair's position (see trust), applied when trust is next read;
-            # self-trust is left out, as the update keeps it at exactly 1 (1 + gain * 0)
-            offsets = self._pair_offsets
-            self._joint_cells.extend([offsets[i] + j for i, j in combinations(idx, 2)])
             return
         # a meeting: each pair among the posts once, all at once (self-trust stays 1): the upper
         # triangle of their block of pair positions, computed (see pair_offset) rather than
@@ -727,7 +560,7 @@ class Workforce:
         posts = np.array(idx)
         block = pair_offset(posts, len(self.posts))[:, None] + posts
         cells = block[~np.tri(len(posts), dtype=bool)]
-        trust = self._current_pair_trust()  # (after any joint work still to apply)
+        trust = self._pair_trust
         before = trust[cells]
         trust[cells] = before + gain * (1.0 - before)
 
@@ -756,12 +589,11 @@ class Workforce:
         among = self._trust_in_post()
         _summarise_role_blocks(among, self.staffing.run_bounds, self.role_trust)
         self.mean_trust_cached = _mean_between_others(among)
-        self.role_trust_rows = self.role_trust.tolist()  # (a new list: hand-offs read it through the workforce)
 
     def _trust_in_post(self) -> np.ndarray:
         """Trust between the people in post (people x people, in post order) as a C-contiguous
         array, the values ``trust[np.ix_(filled, filled)]`` gives."""
-        return _gather_trust(self._current_pair_trust(), self._pair_of_cell, self.staffing.posts)
+        return _gather_trust(self._pair_trust, self._pair_of_cell, self.staffing.posts)
 
     def mean_trust(self) -> float:
         """Mean trust between the people in post (stranger trust with fewer than two)."""
@@ -777,13 +609,10 @@ def _mean_between_others(block: np.ndarray) -> float:
 
 
 @njit(cache=True)
-def _update_pair_trust(trust: np.ndarray, joint_cells: np.ndarray, joint_gain: float, gains: np.ndarray,
-                       floor: float, decay: float) -> None:
-    """The collected joint work (:func:`_add_joint_work`), then one day of contact and decay for
-    every pair of the pair trust vector ``trust`` (its last slot, self-trust, stays 1):
-    ``t += gain * (1 - t) - decay * max(t - floor, 0)``, term by term as numpy evaluated it.
-    ``gains`` holds one gain per pair, or a single gain for every pair."""
-    _add_joint_work(trust, joint_cells, joint_gain)
+def _update_pair_trust(trust: np.ndarray, gains: np.ndarray, floor: float, decay: float) -> None:
+    """One day of contact and decay for every pair of the pair trust vector ``trust`` (its last
+    slot, self-trust, stays 1): ``t += gain * (1 - t) - decay * max(t - floor, 0)``, term by term
+    as numpy evaluated it. ``gains`` holds one gain per pair, or a single gain for every pair."""
     same = gains.size == 1
     for k in range(trust.size - 1):
         t = trust[k]
@@ -793,16 +622,6 @@ def _update_pair_trust(trust: np.ndarray, joint_cells: np.ndarray, joint_gain: f
             fade = 0.0
         build -= fade * decay
         trust[k] = t + build
-
-
-@njit(cache=True)
-def _add_joint_work(trust: np.ndarray, cells: np.ndarray, gain: float) -> None:
-    """Joint work on a case for each pair at ``cells`` of the pair trust vector, one at a time
-    in the order collected (a pair collected twice is updated twice): ``t + gain * (1 - t)``.
-    The self-trust slot is never collected (see :meth:`Workforce.joint_work`)."""
-    for cell in cells:
-        value = trust[cell]
-        trust[cell] = value + gain * (1.0 - value)
 
 
 @njit(cache=True)

@@ -45,8 +45,10 @@ TOTAL = 4 * REPLICATIONS
 
 
 def write_interrupted_spec(folder: Path) -> Path:
-    """test_sweep's tiny grid over 270 days instead of 80: the stops need work left to stop."""
-    factors = {"population.size": [2000, 2500], "team.co_location": ["none", "full"],
+    """test_sweep's tiny grid, three times the residents, over 270 days instead of 80: the stops
+    need work left to stop (with 2,000 residents a run once finished between the last look at
+    the store and the signal)."""
+    factors = {"population.size": [6000, 7500], "team.co_location": ["none", "full"],
                "simulation.days": [240], "simulation.warmup_days": [30]}
     return write_spec(folder, replications=REPLICATIONS, factors=factors)
 

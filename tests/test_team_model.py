@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from int_sim import compare
+from int_sim.care_state import RESIDENT, REVIEWED
 from int_sim.experiment import replication_seeds
 from int_sim.model import NeighbourhoodModel
 from int_sim.scenario import ROLES
@@ -138,10 +139,10 @@ def test_residents_are_neither_created_nor_lost_and_admissions_fit_resident_days
     assert sum(p.occupant is not None for p in posts) <= sum(p.funded for p in posts) <= len(posts)
     for person in model.workforce.in_post():
         assert 0 <= person.busy <= person.caseload
-    for episode in model.care.totals.episodes:
-        assert episode.opened >= model.warmup_days
-        if episode.first_action_day is not None:
-            assert episode.first_action_day >= episode.opened
+    episodes = model.care.totals.episodes
+    assert len(episodes) > 0 and (episodes.opened >= model.warmup_days).all()
+    acted = ~np.isnan(episodes.first_action_day)
+    assert acted.any() and (episodes.first_action_day[acted] >= episodes.opened[acted]).all()
 
 
 def test_mdt_reviews_the_highest_risk_waiting_episodes_and_none_that_ended():
@@ -156,12 +157,14 @@ def test_mdt_reviews_the_highest_risk_waiting_episodes_and_none_that_ended():
     def risk(residents: np.ndarray) -> np.ndarray:
         return (1.0 + population.excess_of(residents)) * population.weight[residents]
 
-    def recorded_review(episode, navigators):
+    def recorded_review(episodes: np.ndarray) -> None:
         still_waiting = care._backlog_residents  # what the meeting leaves for the next one
-        reviews.append((episode.closed, episode.reviewed, risk(np.array([episode.resident]))[0],
-                        risk(still_waiting).max() if still_waiting.size else -np.inf,
-                        all(resident in care.open for resident in still_waiting.tolist())))
-        review(episode, navigators)
+        e = care.state.arrays.episodes
+        for number in episodes.tolist():
+            reviews.append((care.is_closed(number), bool(e[REVIEWED, number]), risk(np.array([e[RESIDENT, number]]))[0],
+                            risk(still_waiting).max() if still_waiting.size else -np.inf,
+                            bool((care.state.arrays.open_number[still_waiting] > 0).all())))
+        review(episodes)
 
     care._review = recorded_review
     model.run()
