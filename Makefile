@@ -25,6 +25,11 @@ install: $(STAMP)
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
+# After installing, one tiny run compiles the model's numba loops into int_sim/__pycache__ (about
+# half a minute, once), so the first run in the app or a test does not pay it.
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install -e '.[app,test]'
+	@echo "compiling the model's loops (once, about half a minute)"
+	$(VENV)/bin/int-sim run scenarios/baseline.yaml --reps 1 --set population.size=1000 \
+		--set simulation.days=20 --set simulation.warmup_days=10 > /dev/null
 	touch $(STAMP)

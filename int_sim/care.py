@@ -37,16 +37,17 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from .care_state import (ACTION_DAYS, ACTIONS_ABANDONED, ACTIONS_DONE_BY_ROLE, ACTIONS_LOST, ACTIONS_UNMET,
+from .care_state import (ACTIONS_ABANDONED, ACTIONS_DONE_BY_ROLE, ACTIONS_LOST, ACTIONS_UNMET, ACTION_DAYS,
                          ADHERENCE_ALONE, ADHERENCE_NAVIGATED, ARRIVED_COUNT, CLOSED, CONTINUITY_KEPT,
-                         CONTINUITY_OPPORTUNITIES, CRISIS_BEFORE_ACTION, EPISODES_OPENED, FIRST_ACTION_DAY, FOLLOW_UP_DAYS,
-                         GP_FIRST, HANDOFF_CO_LOCATION, HANDOFF_RECORDS, HANDOFFS, INFORMATION_DELAY, INTERVENTION_EFFECT,
-                         JOINED_UP_REVIEWED, JOINED_UP_SINGLE, JOINT_PLANS, JOINT_TRAINING, JOINT_WORK_GAIN, KNOWN,
-                         LOSS_FACTOR, MAX_NEEDS, MAX_WAIT, MEASURED, NAVIGATED_PLANS, NEW_STARTER_DAYS, NEXT_DAY, NO_EPISODE,
-                         NONE, OPEN_EPISODES, OPENED, PLANS_COMPLETED, PLANS_NOTED, POSTS, PROFESSIONALS_COUNT,
-                         PROTECTION_DAYS, REACH, REACH_GP_IN_MDT, RECORD_FLOW, REFERRAL_DAYS, REFERRAL_LOSS,
-                         REPEAT_EXTRA, REPEAT_TOTAL, RESIDENT, REVIEWED_TOTAL, STAFFED, TEAM_HANDOFF_DAYS,
-                         TEAM_REVIEWS, USUAL_WAIT_SCALE, WARMUP_DAYS, CareState)
+                         CONTINUITY_OPPORTUNITIES, CRISIS_BEFORE_ACTION, EPISODES_OPENED, FIRST_ACTION_DAY,
+                         FOLLOW_UP_DAYS, GP_FIRST, HANDOFFS, HANDOFF_CO_LOCATION, HANDOFF_RECORDS, INFORMATION_DELAY,
+                         INTERVENTION_EFFECT, JOINED_UP_REVIEWED, JOINED_UP_SINGLE, JOINT_PLANS, JOINT_TRAINING,
+                         JOINT_WORK_GAIN, KNOWN, LOSS_FACTOR, MAX_NEEDS, MAX_WAIT, MEASURED, NAVIGATED_PLANS,
+                         NEW_STARTER_DAYS, NEXT_DAY, NONE, NO_EPISODE, OPENED, OPEN_EPISODES, PLANS_COMPLETED,
+                         PLANS_NOTED, POSTS, PROFESSIONALS_COUNT, PROTECTION_DAYS, REACH, REACH_GP_IN_MDT,
+                         RECORD_FLOW, REFERRAL_DAYS, REFERRAL_LOSS, REPEAT_EXTRA, REPEAT_TOTAL, RESIDENT,
+                         REVIEWED_TOTAL, STAFFED, TEAM_HANDOFF_DAYS, TEAM_REVIEWS, USUAL_WAIT_SCALE, WARMUP_DAYS,
+                         CareState)
 from .care_steps import HANDOFF_UNIFORMS, ON_EVENTS, ON_SIGNS, RESERVE, REVIEW, RUN_CARE, SIGN_UNIFORMS, call
 from .day_book import next_booked_day
 from .population import Population
@@ -294,12 +295,12 @@ class CareSystem:
         return numbers
 
     def is_closed(self, number: int) -> bool:
-        return bool(self.state.arrays.episodes[CLOSED, number])
+        return bool(self.state.arrays.episodes[number, CLOSED])
 
     def professionals(self, number: int) -> list:
         """Who acted on episode ``number``, in order (:class:`~int_sim.workforce.Professional`)."""
         a = self.state.arrays
-        slots = a.professionals[number, :a.episodes[PROFESSIONALS_COUNT, number]]
+        slots = a.professionals[number, :a.episodes[number, PROFESSIONALS_COUNT]]
         return [self.workforce.people_by_slot[slot] for slot in slots.tolist()]
 
     @property
@@ -308,7 +309,7 @@ class CareSystem:
         a = self.state.arrays
         c = a.counters.tolist()
         opened = int(a.counters[EPISODES_OPENED])
-        e = a.episodes[:, 1:opened + 1]
+        e = a.episodes[1:opened + 1].T
         measured = e[MEASURED] == 1
         first_action = e[FIRST_ACTION_DAY, measured].astype(float)
         first_action[first_action == NONE] = np.nan

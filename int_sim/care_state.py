@@ -4,8 +4,10 @@ Care steps are most of a run's work: tens of thousands of episodes a year at 50,
 each a few actions, hand-offs and waits for a caseload place. They run compiled
 (:mod:`int_sim.care_steps`, :mod:`int_sim.caseload`, :mod:`int_sim.day_book`), on the arrays
 laid out here, which the Python side (:mod:`int_sim.care`, :mod:`int_sim.workforce`) reads and
-updates between steps. Each table is one integer array whose rows are named fields, so a call
-passes a few arrays however many fields there are.
+updates between steps. Each table is one integer array with named fields, so a call passes a
+few arrays however many fields there are: people's, places' and pools' fields are rows (a pass
+reads one field of many), episodes' and actions' are columns (a step reads a dozen fields of one
+episode, side by side in a cache line or two; with fields as rows, each was a cache miss).
 
 Arrays that grow (episodes and their actions, people, places) are grown here, from Python,
 before the call that might need the room: a day's signs open at most one episode per resident
@@ -54,9 +56,10 @@ FREE_HEAD, FREE_TAIL, FREE_COUNT, WAITING_HEAD, WAITING_TAIL = range(5)
 # the team can start an action for a need while usual care waits for that need's referral
 # actions: the request for a place (who, pending, the step to resume, a place granted as it was made,
 # neighbours in the queue), the professional who last acted for the resident in this role when it
-# asked, the place held, whether its hand-off was lost, and what the step is waiting for
-(WHO, PENDING, GENERATOR, GRANTED, PREVIOUS_WAITER, NEXT_WAITER, PREVIOUS_PROFESSIONAL, PLACE, LOST,
- PHASE) = range(10)
+# asked, the place held, and what a plan's action waits for
+(WHO, PENDING, WAITING_STEP, GRANTED, PREVIOUS_WAITER, NEXT_WAITER, PREVIOUS_PROFESSIONAL, PLACE,
+ PHASE) = range(9)
+ACTION_FIELDS = PHASE + 1
 # episodes, by number (1, 2, ... in the order they open; 0 is no episode)
 (RESIDENT, OPENED, SEEN_BY, NEEDS_COUNT, MEASURED, PENDING_NEEDS, OUTSTANDING, SOURCE, ACTIONS_DONE, KNOWN_DAY,
  REVIEWED, FIRST_ACTION_DAY, CRISIS_BEFORE_ACTION, NAVIGATOR, PROFESSIONALS_COUNT, REPEAT_ASSESSMENTS,
@@ -73,7 +76,8 @@ DAY_HEAD, DAY_TAIL = range(2)
 # counters (the care totals of the measured period, then the run's bookkeeping)
 (PLANS_COMPLETED, JOINT_PLANS, NAVIGATED_PLANS, REPEAT_TOTAL, CONTINUITY_OPPORTUNITIES, CONTINUITY_KEPT,
  ACTIONS_UNMET, ACTIONS_LOST, ACTIONS_ABANDONED, REVIEWED_TOTAL, HANDOFFS, EPISODES_OPENED, OPEN_EPISODES,
- NEXT_DAY, FREE_ENTRY, ENTRIES_USED, PLANS_NOTED, ARRIVED_COUNT, UNIFORMS_USED, OVERFLOW, ACTIONS_DONE_BY_ROLE) = range(21)
+ NEXT_DAY, FREE_ENTRY, ENTRIES_USED, PLANS_NOTED, ARRIVED_COUNT, UNIFORMS_USED, OVERFLOW,
+ ACTIONS_DONE_BY_ROLE) = range(21)
 COUNTERS = ACTIONS_DONE_BY_ROLE + len(ROLES)
 # parameters (floats): the scenario's constants of the care steps, and what the workforce updates
 (USUAL_WAIT_SCALE, INFORMATION_DELAY, HANDOFF_CO_LOCATION, HANDOFF_RECORDS, LOSS_FACTOR, REFERRAL_DAYS,
@@ -93,8 +97,8 @@ class CareArrays(NamedTuple):
     burnout: np.ndarray  # float64 (slots,)
     places: np.ndarray  # int64 (fields, places)
     pools: np.ndarray  # int64 (roles, fields)
-    actions: np.ndarray  # int64 (fields, episodes * MAX_NEEDS)
-    episodes: np.ndarray  # int64 (fields, episodes)
+    actions: np.ndarray  # int64 (episodes * MAX_NEEDS, fields)
+    episodes: np.ndarray  # int64 (episodes, fields)
     needs: np.ndarray  # int64 (episodes, MAX_NEEDS): role indices, the order usual care takes them
     professionals: np.ndarray  # int64 (episodes, MAX_NEEDS): who acted, in order (slots)
     last_professional: np.ndarray  # int32 (roles, residents): who last acted for the resident in the role
@@ -138,8 +142,8 @@ class CareState:
             burnout=np.zeros(64),
             places=np.full((3, 1024), NONE, dtype=np.int64),
             pools=np.zeros((roles, 5), dtype=np.int64) + np.array([NONE, NONE, 0, NONE, NONE]),
-            actions=np.full((10, 1024 * MAX_NEEDS), NONE, dtype=np.int64),
-            episodes=np.zeros((EPISODE_FIELDS, 1024), dtype=np.int64),
+            actions=np.full((1024 * MAX_NEEDS, ACTION_FIELDS), NONE, dtype=np.int64),
+            episodes=np.zeros((1024, EPISODE_FIELDS), dtype=np.int64),
             needs=np.full((1024, MAX_NEEDS), NONE, dtype=np.int64),
             professionals=np.full((1024, MAX_NEEDS), NONE, dtype=np.int64),
             last_professional=np.full((roles, residents), NONE, dtype=np.int32),
@@ -168,11 +172,11 @@ class CareState:
         leave for Python to take: a plan each, an arrival each)."""
         a = self.arrays
         size = int(a.counters[EPISODES_OPENED]) + 1 + more
-        if size <= a.episodes.shape[1]:
+        if size <= a.episodes.shape[0]:
             return
-        self.replace(episodes=_grown(a.episodes, size, 1, 0), needs=_grown(a.needs, size, 0, NONE),
+        self.replace(episodes=_grown(a.episodes, size, 0, 0), needs=_grown(a.needs, size, 0, NONE),
                      professionals=_grown(a.professionals, size, 0, NONE),
-                     actions=_grown(a.actions, size * MAX_NEEDS, 1, NONE), plans=_grown(a.plans, size, 1, 0.0),
+                     actions=_grown(a.actions, size * MAX_NEEDS, 0, NONE), plans=_grown(a.plans, size, 1, 0.0),
                      arrived=_grown(a.arrived, size, 1, 0))
 
     def draw_ahead(self, rng: np.random.Generator, count: int) -> None:

@@ -20,20 +20,22 @@ import math
 
 import numpy as np
 
-from .care_state import (ACTION_DAYS, CareArrays, compiled, inlined, ACTIONS_ABANDONED, ACTIONS_DONE, ACTIONS_DONE_BY_ROLE, ACTIONS_LOST,
-                         ACTIONS_UNMET, ADHERENCE_ALONE, ADHERENCE_NAVIGATED, ARRIVE, ARRIVED_COUNT, BUSY, CLOSED,
+from .care_state import (ACTIONS_ABANDONED, ACTIONS_DONE, ACTIONS_DONE_BY_ROLE, ACTIONS_LOST, ACTIONS_UNMET,
+                         ACTION_DAYS, ADHERENCE_ALONE, ADHERENCE_NAVIGATED, ARRIVE, ARRIVED_COUNT, BUSY, CLOSED,
                          CONTINUITY_KEPT, CONTINUITY_OPPORTUNITIES, COORDINATION_SHARE, CRISIS_BEFORE_ACTION,
-                         DEADLINE, ENTRIES_USED, EPISODES_OPENED, FREE, GENERATOR, GP_FIRST, FIRST_ACTION_DAY, FOLLOW_UP, FOLLOW_UP_DAYS, HANDOFF_CO_LOCATION,
-                         HANDOFF_RECORDS, HANDOFFS, HOLDER, IN_POST, INFORMATION_DELAY, INTERVENTION_EFFECT,
-                         JOINED_UP_REVIEWED, JOINED_UP_SINGLE, JOINT_PLANS, JOINT_TRAINING, JOINT_WORK_GAIN, KNOWN,
-                         KNOWN_DAY, LOSS_FACTOR, MAX_NEEDS, MAX_WAIT, MEAN_TRUST, MEASURED, NAVIGATED_PLANS,
-                         NAVIGATOR, NEEDS_COUNT, NEW_STARTER_DAYS, NEXT_DAY, NO_EPISODE, NONE, OFFER, ON_ITS_WAY,
-                         OPEN, OPEN_EPISODES, OPENED, OVERFLOW, ORGANISATION, OUTSTANDING, PENDING, PENDING_NEEDS, PHASE,
-                         PLACE, PLANS_COMPLETED, PLANS_NOTED, POST, POSTS, PREVIOUS_PROFESSIONAL,
-                         PROFESSIONALS_COUNT, PROTECTION_DAYS, REACH, REACH_GP_IN_MDT, RECORD_FLOW, REFERRAL_DAYS,
-                         REFERRAL_LOSS, REPEAT_ASSESSMENTS, REPEAT_EXTRA, REPEAT_TOTAL, RESIDENT, RESUME, REVIEWED,
-                         REVIEWED_TOTAL, SEEN_BY, SOURCE, STAFFED, START_DAY, START_JOINT, START_USUAL,
-                         TEAM_HANDOFF_DAYS, TEAM_REVIEWS, UNIFORMS_USED, UNKNOWN, USUAL_LOST, USUAL_PHASE, USUAL_WAIT_SCALE, WAKE, WARMUP_DAYS)
+                         DEADLINE, ENTRIES_USED, EPISODES_OPENED, FIRST_ACTION_DAY, FOLLOW_UP, FOLLOW_UP_DAYS, FREE,
+                         GP_FIRST, HANDOFFS, HANDOFF_CO_LOCATION, HANDOFF_RECORDS, HOLDER, INFORMATION_DELAY,
+                         INTERVENTION_EFFECT, IN_POST, JOINED_UP_REVIEWED, JOINED_UP_SINGLE, JOINT_PLANS,
+                         JOINT_TRAINING, JOINT_WORK_GAIN, KNOWN, KNOWN_DAY, LOSS_FACTOR, MAX_NEEDS, MAX_WAIT,
+                         MEAN_TRUST, MEASURED, NAVIGATED_PLANS, NAVIGATOR, NEEDS_COUNT, NEW_STARTER_DAYS, NEXT_DAY,
+                         NONE, NO_EPISODE, OFFER, ON_ITS_WAY, OPEN, OPENED, OPEN_EPISODES, ORGANISATION, OUTSTANDING,
+                         OVERFLOW, PENDING, PENDING_NEEDS, PHASE, PLACE, PLANS_COMPLETED, PLANS_NOTED, POST, POSTS,
+                         PREVIOUS_PROFESSIONAL, PROFESSIONALS_COUNT, PROTECTION_DAYS, REACH, REACH_GP_IN_MDT,
+                         RECORD_FLOW, REFERRAL_DAYS, REFERRAL_LOSS, REPEAT_ASSESSMENTS, REPEAT_EXTRA, REPEAT_TOTAL,
+                         RESIDENT, RESUME, REVIEWED, REVIEWED_TOTAL, SEEN_BY, SOURCE, STAFFED, START_DAY,
+                         START_JOINT, START_USUAL, TEAM_HANDOFF_DAYS, TEAM_REVIEWS, UNIFORMS_USED, UNKNOWN,
+                         USUAL_LOST, USUAL_PHASE, USUAL_WAIT_SCALE, WAITING_STEP, WAKE, WARMUP_DAYS, CareArrays,
+                         compiled, inlined)
 from .caseload import end_absence, give_up, offer, put_places, release, request, take_first, withdraw
 from .day_book import book, take_next
 from .scenario import ROLE_INDEX
@@ -79,12 +81,12 @@ def _handoff(s, episode, role, mean_days, loss, now):
     """When a hand-off between organisations arrives, and whether it is lost on the way:
     co-location, trust and records."""
     p, e, counters, role_trust = s.parameters, s.episodes, s.counters, s.role_trust
-    trust = role_trust[e[SOURCE, episode], role]
+    trust = role_trust[e[episode, SOURCE], role]
     factor = p[HANDOFF_CO_LOCATION] * (1.5 - trust) * p[HANDOFF_RECORDS]
     loss *= p[LOSS_FACTOR]
     u_delay = _uniform(s)
     u_lost = _uniform(s)
-    if e[MEASURED, episode]:
+    if e[episode, MEASURED]:
         counters[HANDOFFS] += 1
     return day_after(s, -mean_days * factor * math.log1p(-u_delay), now), u_lost < loss
 
@@ -93,10 +95,10 @@ def _handoff(s, episode, role, mean_days, loss, now):
 def _mark(s, episode, role, outcome):
     """Record the outcome of a need's action."""
     e, counters = s.episodes, s.counters
-    e[OUTSTANDING, episode] -= 1
+    e[episode, OUTSTANDING] -= 1
     if outcome == DONE_OUTCOME:
-        e[ACTIONS_DONE, episode] += 1
-    if not e[MEASURED, episode]:
+        e[episode, ACTIONS_DONE] += 1
+    if not e[episode, MEASURED]:
         return
     if outcome == DONE_OUTCOME:
         counters[ACTIONS_DONE_BY_ROLE + role] += 1
@@ -112,7 +114,7 @@ def _joint_work(s, episode):
     of their posts once, in post order, added to the pair trust vector (``t + gain * (1 - t)``),
     as :meth:`int_sim.workforce.Workforce.joint_work` does for a meeting."""
     e, people, professionals, p, trust = s.episodes, s.people, s.professionals, s.parameters, s.pair_trust
-    count = e[PROFESSIONALS_COUNT, episode]
+    count = e[episode, PROFESSIONALS_COUNT]
     if count < 2:  # (a third of plans: one professional, nobody to build trust with)
         return
     posts = np.empty(count, dtype=np.int64)
@@ -146,22 +148,22 @@ def _joint_work(s, episode):
 def _finish_if_resolved(s, episode, now):
     """Once every need has an outcome, close the episode and apply the plan's effect."""
     e, p, counters, status, open_number, plans = s.episodes, s.parameters, s.counters, s.status, s.open_number, s.plans
-    if e[CLOSED, episode] or e[OUTSTANDING, episode]:
+    if e[episode, CLOSED] or e[episode, OUTSTANDING]:
         return
-    e[CLOSED, episode] = 1
-    resident = e[RESIDENT, episode]
+    e[episode, CLOSED] = 1
+    resident = e[episode, RESIDENT]
     counters[OPEN_EPISODES] -= 1
     status[resident] = NO_EPISODE
     open_number[resident] = 0
-    navigator = e[NAVIGATOR, episode]
+    navigator = e[episode, NAVIGATOR]
     if navigator != NONE:
         book(s, day_after(s, p[FOLLOW_UP_DAYS], now), FOLLOW_UP, navigator, 0)
-    done = e[ACTIONS_DONE, episode]
+    done = e[episode, ACTIONS_DONE]
     if done == 0:
         return
-    joined_up = p[JOINED_UP_REVIEWED] if e[REVIEWED, episode] else p[JOINED_UP_SINGLE]
+    joined_up = p[JOINED_UP_REVIEWED] if e[episode, REVIEWED] else p[JOINED_UP_SINGLE]
     adherence = p[ADHERENCE_NAVIGATED] if navigator != NONE else p[ADHERENCE_ALONE]
-    quality = joined_up * adherence * done / e[NEEDS_COUNT, episode]
+    quality = joined_up * adherence * done / e[episode, NEEDS_COUNT]
     k = counters[PLANS_NOTED]  # (taken by Python after the call: Population.apply_plans)
     counters[PLANS_NOTED] = k + 1
     plans[0, k] = resident
@@ -169,11 +171,11 @@ def _finish_if_resolved(s, episode, now):
     plans[2, k] = p[INTERVENTION_EFFECT] * quality
     plans[3, k] = quality
     _joint_work(s, episode)
-    if e[MEASURED, episode]:
+    if e[episode, MEASURED]:
         counters[PLANS_COMPLETED] += 1
-        counters[JOINT_PLANS] += e[REVIEWED, episode]
+        counters[JOINT_PLANS] += e[episode, REVIEWED]
         counters[NAVIGATED_PLANS] += navigator != NONE
-        counters[REPEAT_TOTAL] += e[REPEAT_ASSESSMENTS, episode]
+        counters[REPEAT_TOTAL] += e[episode, REPEAT_ASSESSMENTS]
 
 
 @inlined
@@ -193,9 +195,9 @@ def _set_phase(s, episode, step, phase):
     """What ``step`` now waits for: usual care's in its episode, an action of a plan's in the action."""
     e, actions = s.episodes, s.actions
     if step & 1 == USUAL:
-        e[USUAL_PHASE, episode] = phase
+        e[episode, USUAL_PHASE] = phase
     else:
-        actions[PHASE, step >> 1] = phase
+        actions[step >> 1, PHASE] = phase
 
 
 @compiled
@@ -210,14 +212,14 @@ def _start_action(s, episode, position, step, now):
         _mark(s, episode, role, UNMET_OUTCOME)
         return False
     action = step >> 1
-    previous = last_professional[role, e[RESIDENT, episode]]
+    previous = last_professional[role, e[episode, RESIDENT]]
     who = NONE
     if previous != NONE and people[IN_POST, previous] and people[FREE, previous] > 0:
         who = previous
-    actions[PREVIOUS_PROFESSIONAL, action] = previous
+    actions[action, PREVIOUS_PROFESSIONAL] = previous
     place = request(s, role, who, action, now)
     if place == NONE:
-        actions[GENERATOR, action] = step  # resumed with a place, or at the deadline without one
+        actions[action, WAITING_STEP] = step  # resumed with a place, or at the deadline without one
         _set_phase(s, episode, step, WAITING_FOR_PLACE)
         book(s, int(now) + int(p[MAX_WAIT]), DEADLINE, step, 0)
         return True
@@ -232,7 +234,7 @@ def _act(s, episode, position, step, place, now):
         s.episodes, s.people, s.counters, s.needs, s.places, s.actions, s.last_professional, s.roles,
         s.professionals, s.parameters)
     role = needs[episode, position]
-    measured = e[MEASURED, episode]
+    measured = e[episode, MEASURED]
     if place == NONE:  # max_wait_days passed first
         _mark(s, episode, role, LOST_OUTCOME)
         if measured:
@@ -242,17 +244,17 @@ def _act(s, episode, position, step, place, now):
     person = places[HOLDER, place]
     people[BUSY, person] += 1
     day = int(now)
-    if e[FIRST_ACTION_DAY, episode] == NONE:
-        e[FIRST_ACTION_DAY, episode] = day
-    previous = actions[PREVIOUS_PROFESSIONAL, action]
+    if e[episode, FIRST_ACTION_DAY] == NONE:
+        e[episode, FIRST_ACTION_DAY] = day
+    previous = actions[action, PREVIOUS_PROFESSIONAL]
     if measured and previous != NONE and people[IN_POST, previous]:
         counters[CONTINUITY_OPPORTUNITIES] += 1
         counters[CONTINUITY_KEPT] += person == previous
-    last_professional[role, e[RESIDENT, episode]] = person
+    last_professional[role, e[episode, RESIDENT]] = person
     length = roles[ACTION_DAYS, role]
     # a service the episode has not seen yet assesses again unless the records reach it
     organisation = people[ORGANISATION, person]
-    acted = e[PROFESSIONALS_COUNT, episode]
+    acted = e[episode, PROFESSIONALS_COUNT]
     if acted:
         seen = False
         for k in range(acted):
@@ -260,12 +262,12 @@ def _act(s, episode, position, step, place, now):
                 seen = True
                 break
         if not seen and _uniform(s) >= p[RECORD_FLOW]:
-            e[REPEAT_ASSESSMENTS, episode] += 1
+            e[episode, REPEAT_ASSESSMENTS] += 1
             length *= 1 + p[REPEAT_EXTRA]
     professionals[episode, acted] = person
-    e[PROFESSIONALS_COUNT, episode] = acted + 1
-    e[SOURCE, episode] = role
-    actions[PLACE, action] = place
+    e[episode, PROFESSIONALS_COUNT] = acted + 1
+    e[episode, SOURCE] = role
+    actions[action, PLACE] = place
     _set_phase(s, episode, step, WORKING)
     book(s, day_after(s, length * _slowdown(s, person, day), now), RESUME, step, 0)
     return True
@@ -277,21 +279,21 @@ def _usual_care(s, episode, position, now):
     unless it saw the sign, on the needs the team has not taken up; then the episode ends if
     every need has an outcome."""
     e, needs, p = s.episodes, s.needs, s.parameters
-    count = e[NEEDS_COUNT, episode]
+    count = e[episode, NEEDS_COUNT]
     while position < count:
         role = needs[episode, position]
         bit = 1 << role
-        if not e[PENDING_NEEDS, episode] & bit:
+        if not e[episode, PENDING_NEEDS] & bit:
             position += 1
             continue
         step = (episode * MAX_NEEDS + position) * 2 + USUAL
-        if not (position == 0 and e[SEEN_BY, episode] == role):  # anyone but the service that saw the sign
+        if not (position == 0 and e[episode, SEEN_BY] == role):  # anyone but the service that saw the sign
             day, lost = _handoff(s, episode, role, p[REFERRAL_DAYS], p[REFERRAL_LOSS], now)
-            e[USUAL_PHASE, episode] = REFERRAL
-            e[USUAL_LOST, episode] = lost
+            e[episode, USUAL_PHASE] = REFERRAL
+            e[episode, USUAL_LOST] = lost
             book(s, day, RESUME, step, 0)
             return
-        e[PENDING_NEEDS, episode] ^= bit
+        e[episode, PENDING_NEEDS] ^= bit
         if _start_action(s, episode, position, step, now):
             return
         position += 1
@@ -306,13 +308,13 @@ def _resume(s, step, place, now):
     action = step >> 1
     episode, position = action // MAX_NEEDS, action % MAX_NEEDS
     usual = step & 1 == USUAL
-    phase = e[USUAL_PHASE, episode] if usual else actions[PHASE, action]
+    phase = e[episode, USUAL_PHASE] if usual else actions[action, PHASE]
     if phase == REFERRAL:
         role = needs[episode, position]
         bit = 1 << role
-        if e[PENDING_NEEDS, episode] & bit:  # (else the team took it over meanwhile)
-            e[PENDING_NEEDS, episode] ^= bit
-            if e[USUAL_LOST, episode]:
+        if e[episode, PENDING_NEEDS] & bit:  # (else the team took it over meanwhile)
+            e[episode, PENDING_NEEDS] ^= bit
+            if e[episode, USUAL_LOST]:
                 _mark(s, episode, role, LOST_OUTCOME)
             elif _start_action(s, episode, position, step, now):
                 return
@@ -322,7 +324,7 @@ def _resume(s, step, place, now):
         if _act(s, episode, position, step, place, now):
             return
     else:  # the action is over
-        release(s, actions[PLACE, action], now)
+        release(s, actions[action, PLACE], now)
         _mark(s, episode, needs[episode, position], DONE_OUTCOME)
     if usual:
         _usual_care(s, episode, position + 1, now)
@@ -349,7 +351,7 @@ def _deadline(s, step, now):
     its action is lost."""
     actions, needs = s.actions, s.needs
     action = step >> 1
-    if actions[PENDING, action]:
+    if actions[action, PENDING]:
         give_up(s, needs[action // MAX_NEEDS, action % MAX_NEEDS], action)
         _resume(s, step, NONE, now)
 
@@ -401,11 +403,11 @@ def run_care(s, until):
 def _arrive(s, episode, day):
     """The sign reaches the team: the episode awaits MDT review, unless it has ended meanwhile."""
     e, counters, arrived = s.episodes, s.counters, s.arrived
-    e[KNOWN_DAY, episode] = day
-    if not e[CLOSED, episode]:
+    e[episode, KNOWN_DAY] = day
+    if not e[episode, CLOSED]:
         k = counters[ARRIVED_COUNT]  # (taken by Python at the next meeting: CareSystem._review_queue)
         counters[ARRIVED_COUNT] = k + 1
-        arrived[0, k] = e[RESIDENT, episode]
+        arrived[0, k] = e[episode, RESIDENT]
         arrived[1, k] = episode
 
 
@@ -421,7 +423,7 @@ def on_signs(s, residents, needs, u_seen, u_reach, u_delay, u_wait, day):
         episode = open_number[resident]
         if episode == 0:
             episode = _open_episode(s, resident, needs[k], day, u_seen[k], u_wait[k])
-        if team_reviews and e[KNOWN_DAY, episode] == UNKNOWN:
+        if team_reviews and e[episode, KNOWN_DAY] == UNKNOWN:
             _maybe_reach_team(s, episode, u_reach[k], u_delay[k], now)
 
 
@@ -452,18 +454,18 @@ def _open_episode(s, resident, bits, day, u, u_wait):
         if bits >> role & 1 and role != seen_by:
             needs[episode, k] = role
             k += 1
-    e[:, episode] = 0
-    e[RESIDENT, episode] = resident
-    e[OPENED, episode] = day
-    e[SEEN_BY, episode] = seen_by
-    e[NEEDS_COUNT, episode] = count
-    e[MEASURED, episode] = day >= p[WARMUP_DAYS]
-    e[PENDING_NEEDS, episode] = bits
-    e[OUTSTANDING, episode] = count
-    e[SOURCE, episode] = seen_by
-    e[KNOWN_DAY, episode] = UNKNOWN
-    e[FIRST_ACTION_DAY, episode] = NONE
-    e[NAVIGATOR, episode] = NONE
+    e[episode, :] = 0
+    e[episode, RESIDENT] = resident
+    e[episode, OPENED] = day
+    e[episode, SEEN_BY] = seen_by
+    e[episode, NEEDS_COUNT] = count
+    e[episode, MEASURED] = day >= p[WARMUP_DAYS]
+    e[episode, PENDING_NEEDS] = bits
+    e[episode, OUTSTANDING] = count
+    e[episode, SOURCE] = seen_by
+    e[episode, KNOWN_DAY] = UNKNOWN
+    e[episode, FIRST_ACTION_DAY] = NONE
+    e[episode, NAVIGATOR] = NONE
     counters[OPEN_EPISODES] += 1
     status[resident] = OPEN
     open_number[resident] = episode
@@ -476,12 +478,12 @@ def _open_episode(s, resident, bits, day, u, u_wait):
 def _maybe_reach_team(s, episode, u_reach, u_delay, now):
     """Whether and when the sign reaches the team: records, sharing, co-location, GPs and trust."""
     p, e, status = s.parameters, s.episodes, s.status
-    reach = p[REACH_GP_IN_MDT] if e[SEEN_BY, episode] == GP else p[REACH]
+    reach = p[REACH_GP_IN_MDT] if e[episode, SEEN_BY] == GP else p[REACH]
     reach = min(0.95, reach) * (0.7 + 0.3 * p[MEAN_TRUST])
     if u_reach >= reach:
         return
-    e[KNOWN_DAY, episode] = ON_ITS_WAY
-    status[e[RESIDENT, episode]] = KNOWN
+    e[episode, KNOWN_DAY] = ON_ITS_WAY
+    status[e[episode, RESIDENT]] = KNOWN
     book(s, day_after(s, p[INFORMATION_DELAY] * math.log1p(-u_delay), now), ARRIVE, episode, 0)
 
 
@@ -492,17 +494,17 @@ def review(s, episodes, now):
     after an in-team hand-off."""
     e, p, counters, people, places, needs = s.episodes, s.parameters, s.counters, s.people, s.places, s.needs
     for episode in episodes:
-        e[REVIEWED, episode] = 1
-        if e[MEASURED, episode]:
+        e[episode, REVIEWED] = 1
+        if e[episode, MEASURED]:
             counters[REVIEWED_TOTAL] += 1
         place = take_first(s, NAVIGATOR_ROLE)
         if place != NONE:
             people[BUSY, places[HOLDER, place]] += 1
-            e[NAVIGATOR, episode] = place
+            e[episode, NAVIGATOR] = place
         loss = p[REFERRAL_LOSS] * 0.3 * (0.3 if place != NONE else 1.0)
-        pending = e[PENDING_NEEDS, episode]
-        e[PENDING_NEEDS, episode] = 0  # the team takes up every role still pending
-        for position in range(e[NEEDS_COUNT, episode]):
+        pending = e[episode, PENDING_NEEDS]
+        e[episode, PENDING_NEEDS] = 0  # the team takes up every role still pending
+        for position in range(e[episode, NEEDS_COUNT]):
             role = needs[episode, position]
             if pending >> role & 1:
                 day, lost = _handoff(s, episode, role, p[TEAM_HANDOFF_DAYS], loss, now)
@@ -515,8 +517,8 @@ def on_events(s, residents):
     e, open_number = s.episodes, s.open_number
     for resident in residents:
         episode = open_number[resident]
-        if episode and e[FIRST_ACTION_DAY, episode] == NONE:
-            e[CRISIS_BEFORE_ACTION, episode] = 1
+        if episode and e[episode, FIRST_ACTION_DAY] == NONE:
+            e[episode, CRISIS_BEFORE_ACTION] = 1
 
 
 RUN_CARE, ON_SIGNS, ON_EVENTS, REVIEW, PUT_PLACES, WITHDRAW, END_ABSENCE = range(7)

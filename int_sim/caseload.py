@@ -23,9 +23,10 @@ from __future__ import annotations
 # numba then drops the reference counting of those arrays, which otherwise costs each call
 # several times its work (benchmarks/README.md).
 
-from .care_state import (compiled, inlined, ABSENT_UNTIL, BUSY, FREE, FREE_COUNT, FREE_HEAD, FREE_TAIL, GENERATOR, GRANTED, HOLDER,
-                         IN_POST, NEXT_PLACE, NEXT_WAITER, NONE, OFFER, PARKED_HEAD, PARKED_TAIL, PENDING,
-                         PREVIOUS_PLACE, PREVIOUS_WAITER, ROLE, WAITING_HEAD, WAITING_TAIL, WAKE, WHO)
+from .care_state import (ABSENT_UNTIL, BUSY, FREE, FREE_COUNT, FREE_HEAD, FREE_TAIL, GRANTED, HOLDER, IN_POST,
+                         NEXT_PLACE, NEXT_WAITER, NONE, OFFER, PARKED_HEAD, PARKED_TAIL, PENDING, PREVIOUS_PLACE,
+                         PREVIOUS_WAITER, ROLE, WAITING_HEAD, WAITING_STEP, WAITING_TAIL, WAKE, WHO, compiled,
+                         inlined)
 from .day_book import book
 
 
@@ -118,15 +119,15 @@ def take_first(s, role):
 @inlined
 def _unlink_waiter(s, role, waiter):
     actions, pools = s.actions, s.pools
-    before, after = actions[PREVIOUS_WAITER, waiter], actions[NEXT_WAITER, waiter]
+    before, after = actions[waiter, PREVIOUS_WAITER], actions[waiter, NEXT_WAITER]
     if before == NONE:
         pools[role, WAITING_HEAD] = after
     else:
-        actions[NEXT_WAITER, before] = after
+        actions[before, NEXT_WAITER] = after
     if after == NONE:
         pools[role, WAITING_TAIL] = before
     else:
-        actions[PREVIOUS_WAITER, after] = before
+        actions[after, PREVIOUS_WAITER] = before
 
 
 @compiled
@@ -137,15 +138,15 @@ def offer(s, role, now):
     actions, pools = s.actions, s.pools
     waiter = pools[role, WAITING_HEAD]
     while waiter != NONE and pools[role, FREE_COUNT] > 0:
-        following = actions[NEXT_WAITER, waiter]
-        place = take(s, role, actions[WHO, waiter])
+        following = actions[waiter, NEXT_WAITER]
+        place = take(s, role, actions[waiter, WHO])
         if place != NONE:
             _unlink_waiter(s, role, waiter)
-            actions[PENDING, waiter] = 0
-            if actions[GENERATOR, waiter] == NONE:
-                actions[GRANTED, waiter] = place
+            actions[waiter, PENDING] = 0
+            if actions[waiter, WAITING_STEP] == NONE:
+                actions[waiter, GRANTED] = place
             else:
-                book(s, int(now), WAKE, actions[GENERATOR, waiter], place)
+                book(s, int(now), WAKE, actions[waiter, WAITING_STEP], place)
         waiter = following
 
 
@@ -161,18 +162,18 @@ def request(s, role, who, waiter, now):
         place = take(s, role, who)
         if place != NONE:
             return place
-    actions[WHO, waiter], actions[PENDING, waiter] = who, 1
-    actions[GENERATOR, waiter], actions[GRANTED, waiter] = NONE, NONE
+    actions[waiter, WHO], actions[waiter, PENDING] = who, 1
+    actions[waiter, WAITING_STEP], actions[waiter, GRANTED] = NONE, NONE
     tail = pools[role, WAITING_TAIL]
-    actions[PREVIOUS_WAITER, waiter], actions[NEXT_WAITER, waiter] = tail, NONE
+    actions[waiter, PREVIOUS_WAITER], actions[waiter, NEXT_WAITER] = tail, NONE
     if tail == NONE:
         pools[role, WAITING_HEAD] = waiter
     else:
-        actions[NEXT_WAITER, tail] = waiter
+        actions[tail, NEXT_WAITER] = waiter
     pools[role, WAITING_TAIL] = waiter
     offer(s, role, now)
-    if actions[PENDING, waiter] == 0:
-        return actions[GRANTED, waiter]
+    if actions[waiter, PENDING] == 0:
+        return actions[waiter, GRANTED]
     return NONE
 
 
@@ -180,7 +181,7 @@ def request(s, role, who, waiter, now):
 def give_up(s, role, waiter):
     """A request whose deadline has come leaves the queue."""
     actions = s.actions
-    actions[PENDING, waiter] = 0
+    actions[waiter, PENDING] = 0
     _unlink_waiter(s, role, waiter)
 
 

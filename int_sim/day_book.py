@@ -2,20 +2,20 @@
 
 An entry is a kind of step and two numbers (what it acts on); each day's entries are a queue,
 linked through the entries, which the run takes from the front while later steps of the same day
-join the back. Entries are reused once run. The book never grows during a call (Python makes room before
-each, :meth:`~int_sim.care_state.CareState.room_in_book`): numba reaches a growable array
-(held in a list) several times slower than a plain one, and the book is its busiest table. Days at or past the run's horizon never run, so
-nothing is booked for them. The run's lowest day that may still hold entries is kept
-(``NEXT_DAY``): steps are booked for today or later, except an MDT meeting's, at half past a
-day whose steps have run, which books more for that day.
+join the back. Entries are reused once run. The book never grows during a call (Python makes
+room before each, :meth:`~int_sim.care_state.CareState.room_in_book`): numba reaches a growable
+array (held in a list) several times slower than a plain one, and the book is its busiest table.
+Days at or past the run's horizon never run, so nothing is booked for them. The run's lowest
+day that may still hold entries is kept (``NEXT_DAY``): steps are booked for today or later,
+except an MDT meeting's, at half past a day whose steps have run, which books more for that day.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .care_state import (DAY_HEAD, DAY_TAIL, ENTRIES_USED, FIRST, FREE_ENTRY, KIND, NEXT_DAY, NEXT_ENTRY, NONE, OVERFLOW,
-                         SECOND, inlined)
+from .care_state import (DAY_HEAD, DAY_TAIL, ENTRIES_USED, FIRST, FREE_ENTRY, KIND, NEXT_DAY, NEXT_ENTRY, NONE,
+                         OVERFLOW, SECOND, inlined)
 
 
 @inlined

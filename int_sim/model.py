@@ -1,9 +1,9 @@
 """NeighbourhoodModel: wires residents, workforce and care to one SimPy clock.
 
 One clock owner: a SimPy process advances the day and calls the Mesa ``step``; MDT meetings
-are SimPy processes too. Care episodes, hand-offs and actions are generators whose steps fall
-on whole days and run, after each day's step, from the same environment's day book
-(:class:`~int_sim.care.CareEnvironment`), always before SimPy's next event. Each
+are SimPy processes too. Care episodes, hand-offs and actions are compiled steps
+(:mod:`int_sim.care_steps`) that fall on whole days and run, after each day's step, from the care
+day book (:class:`~int_sim.care.CareEnvironment`), always before SimPy's next event. Each
 source of randomness has its own stream (see :mod:`int_sim.experiment`), so two configurations
 run with the same seed see the same residents and the same underlying events.
 """
@@ -62,12 +62,11 @@ if isinstance(mesa.Agent.__dict__.get("_ids"), defaultdict):  # a Mesa with the 
 class _CollectorPause:
     """Python's cyclic garbage collector, paused while any model runs in this process.
 
-    Why: a run allocates hundreds of thousands of long-lived objects (episodes and what they
-    hold), so the collector ran hundreds of times per run and its full collections traversed
-    every episode and every imported object again: 10% of a 50,000-resident run's CPU time and
-    15% at 200,000 (benchmarks/README.md). A run makes almost no cyclic garbage (about 20
-    objects in a 50,000-resident run: a professional who leaves while absent, and their
-    withheld places), so memory is freed by reference counting as before. The exception is the
+    Why: a run allocated hundreds of thousands of long-lived objects (episodes and what they
+    held, until care steps became arrays in December 2026), so the collector ran hundreds of
+    times per run and its full collections traversed every episode and every imported object
+    again: 10% of a 50,000-resident run's CPU time and 15% at 200,000 (benchmarks/README.md).
+    A run makes almost no cyclic garbage, so memory is freed by reference counting as before. The exception is the
     finished model itself, a cycle (Mesa agents refer to their model): a replication therefore
     takes its models apart (:meth:`NeighbourhoodModel.dismantle`) and keeps the collector paused
     until it has dropped them (``experiment``), and the first collection afterwards finds what
@@ -184,13 +183,12 @@ class NeighbourhoodModel(mesa.Model):
         """Take a finished model apart, so that reference counting frees almost all of it at once.
 
         Why: the model is a web of cycles (Mesa agents and their model; the clock's queues, the
-        care generators waiting on them and the care system their frames hold; caseload pools
-        and their waiting requests), so dropping it frees nothing until the garbage collector
-        finds the whole web, hundreds of thousands of objects, and it traverses them several
-        times over (finalising, checking for resurrection, clearing). Emptying the attributes of
-        the parts that close those cycles lets reference counting free the episodes, generators
-        and requests as they are dropped, about 4 times faster (0.35 s against 0.07 s for a
-        200,000-resident replication); the collector is left a few hundred small cycles (a
+        MDT meetings' process and the care system its frame holds), so dropping it frees nothing
+        until the garbage collector finds the whole web and traverses it several times over
+        (finalising, checking for resurrection, clearing). When episodes were objects, emptying
+        the attributes of the parts that close those cycles let reference counting free them 4
+        times faster (0.35 s against 0.07 s for a 200,000-resident replication); the care arrays
+        are now freed at once either way, and the collector is left a few hundred small cycles (a
         post and its occupant) and the empty shells. Nothing may use the model afterwards.
         """
         for part in (self.env, self.care, self.workforce, self):

@@ -240,10 +240,21 @@ class Workforce:
 
     # the share of time spent keeping in touch, and the weekly mean trust between the people in
     # post: the care steps read them (slowdown, a sign's reach), so they live in the care arrays
-    coordination_share = property(lambda self: float(self.state.arrays.parameters[COORDINATION_SHARE]),
-                                  lambda self, share: self.state.arrays.parameters.__setitem__(COORDINATION_SHARE, share))
-    mean_trust_cached = property(lambda self: float(self.state.arrays.parameters[MEAN_TRUST]),
-                                 lambda self, trust: self.state.arrays.parameters.__setitem__(MEAN_TRUST, trust))
+    @property
+    def coordination_share(self) -> float:
+        return float(self.state.arrays.parameters[COORDINATION_SHARE])
+
+    @coordination_share.setter
+    def coordination_share(self, share: float) -> None:
+        self.state.arrays.parameters[COORDINATION_SHARE] = share
+
+    @property
+    def mean_trust_cached(self) -> float:
+        return float(self.state.arrays.parameters[MEAN_TRUST])
+
+    @mean_trust_cached.setter
+    def mean_trust_cached(self, trust: float) -> None:
+        self.state.arrays.parameters[MEAN_TRUST] = trust
 
     # --- structure ----------------------------------------------------------------------
     def _organisations(self) -> dict[str, Organisation]:

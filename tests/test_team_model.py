@@ -161,7 +161,7 @@ def test_mdt_reviews_the_highest_risk_waiting_episodes_and_none_that_ended():
         still_waiting = care._backlog_residents  # what the meeting leaves for the next one
         e = care.state.arrays.episodes
         for number in episodes.tolist():
-            reviews.append((care.is_closed(number), bool(e[REVIEWED, number]), risk(np.array([e[RESIDENT, number]]))[0],
+            reviews.append((care.is_closed(number), bool(e[number, REVIEWED]), risk(np.array([e[number, RESIDENT]]))[0],
                             risk(still_waiting).max() if still_waiting.size else -np.inf,
                             bool((care.state.arrays.open_number[still_waiting] > 0).all())))
         review(episodes)
