@@ -40,8 +40,9 @@ arrays travel as one tuple, ``s``; a call that hands it on costs numba a referen
 down for each of its arrays, several times the work of most steps (benchmarks/README.md)."""
 
 MAX_NEEDS = len(ROLES)
-"""An episode needs each role at most once: action ``episode * MAX_NEEDS + position`` is the
-action for the episode's need at ``position`` (in the order usual care takes them)."""
+"""An episode needs each role at most once. Its actions are consecutive rows of the actions
+table, one per need, from its ``FIRST_ACTION``: the action for the need at ``position`` (in the
+order usual care takes them) is ``FIRST_ACTION + position``."""
 
 NONE = -1
 """An empty reference (no person, place, waiter, entry or day)."""
@@ -58,13 +59,13 @@ FREE_HEAD, FREE_TAIL, FREE_COUNT, WAITING_HEAD, WAITING_TAIL = range(5)
 # neighbours in the queue), the professional who last acted for the resident in this role when it
 # asked, the place held, and what a plan's action waits for
 (WHO, PENDING, WAITING_STEP, GRANTED, PREVIOUS_WAITER, NEXT_WAITER, PREVIOUS_PROFESSIONAL, PLACE,
- PHASE) = range(9)
-ACTION_FIELDS = PHASE + 1
+ PHASE, ACTION_EPISODE, ACTION_POSITION) = range(11)
+ACTION_FIELDS = ACTION_POSITION + 1
 # episodes, by number (1, 2, ... in the order they open; 0 is no episode)
 (RESIDENT, OPENED, SEEN_BY, NEEDS_COUNT, MEASURED, PENDING_NEEDS, OUTSTANDING, SOURCE, ACTIONS_DONE, KNOWN_DAY,
  REVIEWED, FIRST_ACTION_DAY, CRISIS_BEFORE_ACTION, NAVIGATOR, PROFESSIONALS_COUNT, REPEAT_ASSESSMENTS,
- CLOSED, USUAL_PHASE, USUAL_LOST) = range(19)
-EPISODE_FIELDS = USUAL_LOST + 1
+ CLOSED, USUAL_PHASE, USUAL_LOST, FIRST_ACTION) = range(20)
+EPISODE_FIELDS = FIRST_ACTION + 1
 UNKNOWN, ON_ITS_WAY = -2, -1
 """An episode's ``KNOWN_DAY`` before the team hears of it: not on its way, or on its way."""
 # day book entries and days; the kinds of step an entry books: start an episode's usual care;
@@ -76,8 +77,8 @@ DAY_HEAD, DAY_TAIL = range(2)
 # counters (the care totals of the measured period, then the run's bookkeeping)
 (PLANS_COMPLETED, JOINT_PLANS, NAVIGATED_PLANS, REPEAT_TOTAL, CONTINUITY_OPPORTUNITIES, CONTINUITY_KEPT,
  ACTIONS_UNMET, ACTIONS_LOST, ACTIONS_ABANDONED, REVIEWED_TOTAL, HANDOFFS, EPISODES_OPENED, OPEN_EPISODES,
- NEXT_DAY, FREE_ENTRY, ENTRIES_USED, PLANS_NOTED, ARRIVED_COUNT, UNIFORMS_USED, OVERFLOW,
- ACTIONS_DONE_BY_ROLE) = range(21)
+ NEXT_DAY, FREE_ENTRY, ENTRIES_USED, PLANS_NOTED, ARRIVED_COUNT, UNIFORMS_USED, OVERFLOW, ACTIONS_USED,
+ ACTIONS_DONE_BY_ROLE) = range(22)
 COUNTERS = ACTIONS_DONE_BY_ROLE + len(ROLES)
 # parameters (floats): the scenario's constants of the care steps, and what the workforce updates
 (USUAL_WAIT_SCALE, INFORMATION_DELAY, HANDOFF_CO_LOCATION, HANDOFF_RECORDS, LOSS_FACTOR, REFERRAL_DAYS,
@@ -97,7 +98,7 @@ class CareArrays(NamedTuple):
     burnout: np.ndarray  # float64 (slots,)
     places: np.ndarray  # int64 (fields, places)
     pools: np.ndarray  # int64 (roles, fields)
-    actions: np.ndarray  # int64 (episodes * MAX_NEEDS, fields)
+    actions: np.ndarray  # int64 (actions, fields): each episode's, one per need
     episodes: np.ndarray  # int64 (episodes, fields)
     needs: np.ndarray  # int64 (episodes, MAX_NEEDS): role indices, the order usual care takes them
     professionals: np.ndarray  # int64 (episodes, MAX_NEEDS): who acted, in order (slots)
@@ -142,7 +143,7 @@ class CareState:
             burnout=np.zeros(64),
             places=np.full((3, 1024), NONE, dtype=np.int64),
             pools=np.zeros((roles, 5), dtype=np.int64) + np.array([NONE, NONE, 0, NONE, NONE]),
-            actions=np.full((1024 * MAX_NEEDS, ACTION_FIELDS), NONE, dtype=np.int64),
+            actions=np.full((4096, ACTION_FIELDS), NONE, dtype=np.int64),
             episodes=np.zeros((1024, EPISODE_FIELDS), dtype=np.int64),
             needs=np.full((1024, MAX_NEEDS), NONE, dtype=np.int64),
             professionals=np.full((1024, MAX_NEEDS), NONE, dtype=np.int64),
@@ -168,15 +169,19 @@ class CareState:
         self.arrays = self.arrays._replace(**arrays)
 
     def room_for_episodes(self, more: int) -> None:
-        """Make room for ``more`` episodes than have opened (with their actions and what they may
-        leave for Python to take: a plan each, an arrival each)."""
+        """Make room for ``more`` episodes than have opened (with their actions, as many as their
+        needs, and what they may leave for Python to take: a plan each, an arrival each)."""
         a = self.arrays
+        actions = int(a.counters[ACTIONS_USED]) + MAX_NEEDS * more
+        if actions > a.actions.shape[0]:
+            self.replace(actions=_grown(a.actions, actions, 0, NONE))
+            a = self.arrays
         size = int(a.counters[EPISODES_OPENED]) + 1 + more
         if size <= a.episodes.shape[0]:
             return
         self.replace(episodes=_grown(a.episodes, size, 0, 0), needs=_grown(a.needs, size, 0, NONE),
                      professionals=_grown(a.professionals, size, 0, NONE),
-                     actions=_grown(a.actions, size * MAX_NEEDS, 0, NONE), plans=_grown(a.plans, size, 1, 0.0),
+                     plans=_grown(a.plans, size, 1, 0.0),
                      arrived=_grown(a.arrived, size, 1, 0))
 
     def draw_ahead(self, rng: np.random.Generator, count: int) -> None:

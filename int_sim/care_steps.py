@@ -4,8 +4,8 @@ This is :mod:`int_sim.care`'s model (read its docstring and docs/ODD.md 7) as a 
 the arrays of :mod:`int_sim.care_state`. Each episode's usual care, and each action of a reviewed
 plan, is a *step* that runs until it has to wait: for a day (a referral, a hand-off, an action's
 length), booked in the day book, or for a caseload place (:mod:`int_sim.caseload`). A step is
-named by its action and route (``step = action * 2 + route``, ``action = episode * MAX_NEEDS +
-position``), and what it waits for is its phase. The day book runs each day's steps in the order
+named by its action and route (``step = action * 2 + route``; an action is a need of an
+episode), and what it waits for is its phase. The day book runs each day's steps in the order
 booked; a step that gets its place as it asks, or whose place is granted by the offer its own
 request makes, goes on at once.
 
@@ -21,10 +21,11 @@ import math
 import numpy as np
 
 from .care_state import (ACTIONS_ABANDONED, ACTIONS_DONE, ACTIONS_DONE_BY_ROLE, ACTIONS_LOST, ACTIONS_UNMET,
-                         ACTION_DAYS, ADHERENCE_ALONE, ADHERENCE_NAVIGATED, ARRIVE, ARRIVED_COUNT, BUSY, CLOSED,
-                         CONTINUITY_KEPT, CONTINUITY_OPPORTUNITIES, COORDINATION_SHARE, CRISIS_BEFORE_ACTION,
-                         DEADLINE, ENTRIES_USED, EPISODES_OPENED, FIRST_ACTION_DAY, FOLLOW_UP, FOLLOW_UP_DAYS, FREE,
-                         GP_FIRST, HANDOFFS, HANDOFF_CO_LOCATION, HANDOFF_RECORDS, HOLDER, INFORMATION_DELAY,
+                         ACTIONS_USED, ACTION_DAYS, ACTION_EPISODE, ACTION_POSITION, ADHERENCE_ALONE,
+                         ADHERENCE_NAVIGATED, ARRIVE, ARRIVED_COUNT, BUSY, CLOSED, CONTINUITY_KEPT,
+                         CONTINUITY_OPPORTUNITIES, COORDINATION_SHARE, CRISIS_BEFORE_ACTION, DEADLINE, ENTRIES_USED,
+                         EPISODES_OPENED, FIRST_ACTION, FIRST_ACTION_DAY, FOLLOW_UP, FOLLOW_UP_DAYS, FREE, GP_FIRST,
+                         HANDOFFS, HANDOFF_CO_LOCATION, HANDOFF_RECORDS, HOLDER, INFORMATION_DELAY,
                          INTERVENTION_EFFECT, IN_POST, JOINED_UP_REVIEWED, JOINED_UP_SINGLE, JOINT_PLANS,
                          JOINT_TRAINING, JOINT_WORK_GAIN, KNOWN, KNOWN_DAY, LOSS_FACTOR, MAX_NEEDS, MAX_WAIT,
                          MEAN_TRUST, MEASURED, NAVIGATED_PLANS, NAVIGATOR, NEEDS_COUNT, NEW_STARTER_DAYS, NEXT_DAY,
@@ -286,7 +287,7 @@ def _usual_care(s, episode, position, now):
         if not e[episode, PENDING_NEEDS] & bit:
             position += 1
             continue
-        step = (episode * MAX_NEEDS + position) * 2 + USUAL
+        step = (e[episode, FIRST_ACTION] + position) * 2 + USUAL
         if not (position == 0 and e[episode, SEEN_BY] == role):  # anyone but the service that saw the sign
             day, lost = _handoff(s, episode, role, p[REFERRAL_DAYS], p[REFERRAL_LOSS], now)
             e[episode, USUAL_PHASE] = REFERRAL
@@ -306,7 +307,7 @@ def _resume(s, step, place, now):
     if none came in time)."""
     e, needs, actions = s.episodes, s.needs, s.actions
     action = step >> 1
-    episode, position = action // MAX_NEEDS, action % MAX_NEEDS
+    episode, position = actions[action, ACTION_EPISODE], actions[action, ACTION_POSITION]
     usual = step & 1 == USUAL
     phase = e[episode, USUAL_PHASE] if usual else actions[action, PHASE]
     if phase == REFERRAL:
@@ -335,9 +336,9 @@ def _resume(s, step, place, now):
 @compiled
 def _start_joint(s, step, lost, now):
     """A reviewed plan's action, once its in-team hand-off (lost on the way if ``lost``) is over."""
-    needs = s.needs
+    needs, actions = s.needs, s.actions
     action = step >> 1
-    episode, position = action // MAX_NEEDS, action % MAX_NEEDS
+    episode, position = actions[action, ACTION_EPISODE], actions[action, ACTION_POSITION]
     if lost:
         _mark(s, episode, needs[episode, position], LOST_OUTCOME)
     elif _start_action(s, episode, position, step, now):
@@ -352,7 +353,7 @@ def _deadline(s, step, now):
     actions, needs = s.actions, s.needs
     action = step >> 1
     if actions[action, PENDING]:
-        give_up(s, needs[action // MAX_NEEDS, action % MAX_NEEDS], action)
+        give_up(s, needs[actions[action, ACTION_EPISODE], actions[action, ACTION_POSITION]], action)
         _resume(s, step, NONE, now)
 
 
@@ -431,7 +432,8 @@ def on_signs(s, residents, needs, u_seen, u_reach, u_delay, u_wait, day):
 def _open_episode(s, resident, bits, day, u, u_wait):
     """A new episode for a resident whose needs are the bitmask ``bits``: the seeing service
     first, then the others in role order; usual care starts after a wait to decide."""
-    p, e, counters, needs, status, open_number = s.parameters, s.episodes, s.counters, s.needs, s.status, s.open_number
+    p, e, counters, needs, status, open_number, actions = (s.parameters, s.episodes, s.counters, s.needs, s.status,
+                                                           s.open_number, s.actions)
     count = 0
     for role in range(MAX_NEEDS):
         count += bits >> role & 1
@@ -466,6 +468,11 @@ def _open_episode(s, resident, bits, day, u, u_wait):
     e[episode, KNOWN_DAY] = UNKNOWN
     e[episode, FIRST_ACTION_DAY] = NONE
     e[episode, NAVIGATOR] = NONE
+    first = e[episode, FIRST_ACTION] = counters[ACTIONS_USED]
+    counters[ACTIONS_USED] = first + count
+    for position in range(count):
+        actions[first + position, ACTION_EPISODE] = episode
+        actions[first + position, ACTION_POSITION] = position
     counters[OPEN_EPISODES] += 1
     status[resident] = OPEN
     open_number[resident] = episode
@@ -508,7 +515,7 @@ def review(s, episodes, now):
             role = needs[episode, position]
             if pending >> role & 1:
                 day, lost = _handoff(s, episode, role, p[TEAM_HANDOFF_DAYS], loss, now)
-                book(s, day, START_JOINT, (episode * MAX_NEEDS + position) * 2 + JOINT, lost)
+                book(s, day, START_JOINT, (e[episode, FIRST_ACTION] + position) * 2 + JOINT, lost)
 
 
 @compiled

@@ -191,7 +191,9 @@ class NeighbourhoodModel(mesa.Model):
         are now freed at once either way, and the collector is left a few hundred small cycles (a
         post and its occupant) and the empty shells. Nothing may use the model afterwards.
         """
-        for part in (self.env, self.care, self.workforce, self):
+        # (the care arrays first: every professional holds them, and the professionals, Mesa agents
+        # of this model, wait for the collector)
+        for part in (self.care.state, self.env, self.care, self.workforce, self):
             vars(part).clear()
 
     def run_to_end(self) -> dict[str, float]:
