@@ -31,5 +31,5 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install -e '.[app,test]'
 	@echo "compiling the model's loops (once, about half a minute)"
 	$(VENV)/bin/int-sim run scenarios/baseline.yaml --reps 1 --set population.size=1000 \
-		--set simulation.days=20 --set simulation.warmup_days=10 > /dev/null
+		--set simulation.days=30 --set simulation.warmup_days=0 > /dev/null
 	touch $(STAMP)
