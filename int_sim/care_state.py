@@ -205,10 +205,6 @@ class CareState:
         if size > a.book_entries.shape[0]:
             self.replace(book_entries=_grown(a.book_entries, size, 0, NONE))
 
-    def book_room(self) -> int:
-        """Entries the day book can take without growing (not counting entries run and free to reuse)."""
-        return self.arrays.book_entries.shape[0] - int(self.arrays.counters[ENTRIES_USED])
-
     def add_person(self, role: int, organisation: int, post: int, start_day: int, burnout: float) -> int:
         """A new person's slot, in post and present."""
         slot = self.people_added

@@ -9,9 +9,10 @@ episode), and what it waits for is its phase. The day book runs each day's steps
 booked; a step that gets its place as it asks, or whose place is granted by the offer its own
 request makes, goes on at once.
 
-The care stream's uniforms are drawn one at a time from the care generator, in the order the
-steps need them, which is the order the model has always drawn them in (a run's results are the
-same: benchmarks/same_results.py).
+The care stream's uniforms are taken one at a time, in the order the steps need them, from a
+block Python draws ahead (:meth:`~int_sim.care_state.CareState.draw_ahead`): the same numbers in
+the same order as the Python steps drew, so a run's results are the same
+(benchmarks/same_results.py).
 """
 
 from __future__ import annotations
