@@ -51,7 +51,7 @@ from .care_state import (ACTIONS_ABANDONED, ACTIONS_DONE_BY_ROLE, ACTIONS_LOST, 
 from .care_steps import HANDOFF_UNIFORMS, ON_EVENTS, ON_SIGNS, RESERVE, REVIEW, RUN_CARE, SIGN_UNIFORMS, call
 from .day_book import next_booked_day
 from .population import Population
-from .scenario import CO_LOCATION_LEVEL, ROLES, Scenario
+from .scenario import CO_LOCATION_LEVEL, ROLE_INDEX, ROLES, Scenario
 from .workforce import Workforce
 
 
@@ -60,15 +60,14 @@ class CareEnvironment(simpy.Environment):
 
     SimPy owns the clock: the daily step and the MDT meetings are SimPy processes, and ``run``,
     ``step`` and ``now`` behave as SimPy's. Care steps happen on whole days, from the care
-    system's day book (``care_steps``, set by :class:`CareSystem`): before each SimPy event, the
-    care steps of the days before it run, so a day's care runs after that day's step, and steps
-    a meeting (at half past) books for its own day run after the meeting.
+    system's day book (``care``, the :class:`CareSystem` that sets itself here): before each
+    SimPy event, the care steps of the days before it run, so a day's care runs after that day's
+    step, and steps a meeting (at half past) books for its own day run after the meeting.
     """
 
     def __init__(self, initial_time: float = 0):
         super().__init__(initial_time)
-        self.care_steps = None  # runs the care steps of the days before a time (CareSystem.run_care)
-        self.next_care_day = None  # the first day with a care step booked, or None
+        self.care: CareSystem | None = None
 
     # SimPy's ``now`` returns ``_now`` from a Python function; the same read through a C getter
     # costs a third as much
@@ -76,13 +75,13 @@ class CareEnvironment(simpy.Environment):
 
     def peek(self) -> float:
         """The time of the next care day or SimPy event."""
-        day = self.next_care_day() if self.next_care_day is not None else None
+        day = None if self.care is None else next_booked_day(self.care.state.arrays)
         return super().peek() if day is None else min(day, super().peek())
 
     def step(self) -> None:
         """Run the care steps of the days before SimPy's next event, then that event."""
-        if self.care_steps is not None:
-            self.care_steps(self._queue[0][0] if self._queue else math.inf)
+        if self.care is not None:
+            self.care.run_care(self._queue[0][0] if self._queue else math.inf)
         super().step()
 
 
@@ -141,8 +140,7 @@ class CareSystem:
         self._backlog_numbers = np.empty(0, dtype=np.int64)
         self._horizon = state.arrays.book_days.shape[1]
         self._set_parameters()
-        env.care_steps = self.run_care
-        env.next_care_day = lambda: next_booked_day(self.state.arrays)
+        env.care = self
         if self.team_reviews:
             env.process(self._mdt_meetings(team.mdt_interval_days))
 
@@ -158,7 +156,7 @@ class CareSystem:
         p[USUAL_WAIT_SCALE] = -care.usual_response_days * (1 - 0.3 * self.co_location)
         reach = (0.2 + 0.4 * self.record_flow + 0.15 * team.information_sharing + 0.1 * self.co_location
                  + 0.05 * team.patient_involvement)
-        gp_in_mdt = team.gp_in_mdt and a.roles[STAFFED, 0]
+        gp_in_mdt = team.gp_in_mdt and a.roles[STAFFED, ROLE_INDEX["gp"]]
         p[REACH] = reach
         p[REACH_GP_IN_MDT] = reach + 0.15 if gp_in_mdt else reach  # a GP saw it and GPs attend the MDT
         p[INFORMATION_DELAY] = -(care.information_delay_days * (1 - 0.7 * self.record_flow)
@@ -190,11 +188,10 @@ class CareSystem:
     def run_care(self, until: float) -> None:
         """Run the care steps of the days before ``until``; the plans they complete take effect
         before the residents' state is next read."""
-        a = self.state.arrays
-        until = min(until, self._horizon)
-        if a.counters[NEXT_DAY] >= until:
-            return
         state = self.state
+        until = min(until, self._horizon)
+        if state.arrays.counters[NEXT_DAY] >= until:
+            return
         while call(state, RUN_CARE, value=until):  # it stopped for more room: uniforms, or in the book
             state.draw_ahead(self.rng, 64 * RESERVE)
             state.room_in_book(state.arrays.places.shape[1] + 64 * RESERVE)
@@ -227,7 +224,8 @@ class CareSystem:
 
     def on_events(self, day: int, residents: np.ndarray) -> None:
         """A crisis or admission before anyone acted marks the episode as too late."""
-        call(self.state, ON_EVENTS, residents.astype(np.int64)[None, :])
+        if residents.size:
+            call(self.state, ON_EVENTS, residents.astype(np.int64)[None, :])
 
     @property
     def open_episodes(self) -> int:

@@ -16,9 +16,9 @@ a call that runs care steps stops early when its room runs low, and goes on once
 (:func:`int_sim.care_steps.run_care`).
 
 The compiled functions are cached by numba (``__pycache__``), and numba checks only the file a
-function is in: after changing this module, :mod:`int_sim.caseload` or :mod:`int_sim.day_book`,
-delete ``int_sim/__pycache__/*.nb*`` so that :mod:`int_sim.care_steps` is compiled again with
-the change (a clean checkout has no cache).
+function is in: after changing this module, :mod:`int_sim.caseload`, :mod:`int_sim.day_book` or
+:mod:`int_sim.linked_lists`, delete ``int_sim/__pycache__/*.nb*`` so that
+:mod:`int_sim.care_steps` is compiled again with the change (a clean checkout has no cache).
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ step at the end of today's queue in the day book), so a professional who comes b
 absence and leaves on the same day hands no place to anyone. A request that gets a place later
 resumes its action from the day book, in the order the places were handed out.
 
-The free places of a pool are a list linked through the places, longest-free first; a person's
-places withheld while they are absent are another (their ``PARKED_HEAD``). Each person counts
+The free places of a pool are a list linked through the places, longest-free first
+(:mod:`int_sim.linked_lists`); a person's places withheld while they are absent are another
+(their ``PARKED_HEAD``), and the requests waiting for a place a third, linked through the actions. Each person counts
 their places free in the pool (``FREE``), so a request for someone with none free fails at once.
 """
 
@@ -28,34 +29,20 @@ from .care_state import (ABSENT_UNTIL, BUSY, FREE, FREE_COUNT, FREE_HEAD, FREE_T
                          PREVIOUS_WAITER, ROLE, WAITING_HEAD, WAITING_STEP, WAITING_TAIL, WAKE, WHO, compiled,
                          inlined)
 from .day_book import book
+from .linked_lists import append, append_linked_both_ways, unlink
 
 
 @inlined
 def _append_free(s, role, place):
     places, pools = s.places, s.pools
-    tail = pools[role, FREE_TAIL]
-    places[PREVIOUS_PLACE, place] = tail
-    places[NEXT_PLACE, place] = NONE
-    if tail == NONE:
-        pools[role, FREE_HEAD] = place
-    else:
-        places[NEXT_PLACE, tail] = place
-    pools[role, FREE_TAIL] = place
+    append_linked_both_ways(places[PREVIOUS_PLACE], places[NEXT_PLACE], pools[role], FREE_HEAD, FREE_TAIL, place)
     pools[role, FREE_COUNT] += 1
 
 
 @inlined
 def _unlink_free(s, role, place):
     places, pools = s.places, s.pools
-    before, after = places[PREVIOUS_PLACE, place], places[NEXT_PLACE, place]
-    if before == NONE:
-        pools[role, FREE_HEAD] = after
-    else:
-        places[NEXT_PLACE, before] = after
-    if after == NONE:
-        pools[role, FREE_TAIL] = before
-    else:
-        places[PREVIOUS_PLACE, after] = before
+    unlink(places[PREVIOUS_PLACE], places[NEXT_PLACE], pools[role], FREE_HEAD, FREE_TAIL, place)
     pools[role, FREE_COUNT] -= 1
 
 
@@ -63,13 +50,7 @@ def _unlink_free(s, role, place):
 def _park(s, person, place):
     """Withhold ``place`` while its holder is absent, after those withheld already."""
     people, places = s.people, s.places
-    places[NEXT_PLACE, place] = NONE
-    tail = people[PARKED_TAIL, person]
-    if tail == NONE:
-        people[PARKED_HEAD, person] = place
-    else:
-        places[NEXT_PLACE, tail] = place
-    people[PARKED_TAIL, person] = place
+    append(places[NEXT_PLACE], people[:, person], PARKED_HEAD, PARKED_TAIL, place)
 
 
 @inlined
@@ -119,15 +100,7 @@ def take_first(s, role):
 @inlined
 def _unlink_waiter(s, role, waiter):
     actions, pools = s.actions, s.pools
-    before, after = actions[waiter, PREVIOUS_WAITER], actions[waiter, NEXT_WAITER]
-    if before == NONE:
-        pools[role, WAITING_HEAD] = after
-    else:
-        actions[before, NEXT_WAITER] = after
-    if after == NONE:
-        pools[role, WAITING_TAIL] = before
-    else:
-        actions[after, PREVIOUS_WAITER] = before
+    unlink(actions[:, PREVIOUS_WAITER], actions[:, NEXT_WAITER], pools[role], WAITING_HEAD, WAITING_TAIL, waiter)
 
 
 @compiled
@@ -164,13 +137,8 @@ def request(s, role, who, waiter, now):
             return place
     actions[waiter, WHO], actions[waiter, PENDING] = who, 1
     actions[waiter, WAITING_STEP], actions[waiter, GRANTED] = NONE, NONE
-    tail = pools[role, WAITING_TAIL]
-    actions[waiter, PREVIOUS_WAITER], actions[waiter, NEXT_WAITER] = tail, NONE
-    if tail == NONE:
-        pools[role, WAITING_HEAD] = waiter
-    else:
-        actions[tail, NEXT_WAITER] = waiter
-    pools[role, WAITING_TAIL] = waiter
+    append_linked_both_ways(actions[:, PREVIOUS_WAITER], actions[:, NEXT_WAITER], pools[role], WAITING_HEAD,
+                            WAITING_TAIL, waiter)
     offer(s, role, now)
     if actions[waiter, PENDING] == 0:
         return actions[waiter, GRANTED]

@@ -1,8 +1,8 @@
 """The day book: care steps to run on whole days, each day's in the order they were booked.
 
 An entry is a kind of step and two numbers (what it acts on); each day's entries are a queue,
-linked through the entries, which the run takes from the front while later steps of the same day
-join the back. Entries are reused once run. The book never grows during a call (Python makes
+linked through the entries (:mod:`int_sim.linked_lists`), which the run takes from the front
+while later steps of the same day join the back. Entries are reused once run. The book never grows during a call (Python makes
 room before each, :meth:`~int_sim.care_state.CareState.room_in_book`): numba reaches a growable
 array (held in a list) several times slower than a plain one, and the book is its busiest table.
 Days at or past the run's horizon never run, so nothing is booked for them. The run's lowest
@@ -16,6 +16,7 @@ import numpy as np
 
 from .care_state import (DAY_HEAD, DAY_TAIL, ENTRIES_USED, FIRST, FREE_ENTRY, KIND, NEXT_DAY, NEXT_ENTRY, NONE,
                          OVERFLOW, SECOND, inlined)
+from .linked_lists import append
 
 
 @inlined
@@ -34,13 +35,7 @@ def book(s, day, kind, first, second):
             return
         counters[ENTRIES_USED] = entry + 1
     entries[entry, KIND], entries[entry, FIRST], entries[entry, SECOND] = kind, first, second
-    entries[entry, NEXT_ENTRY] = NONE
-    tail = days[DAY_TAIL, day]
-    if tail == NONE:
-        days[DAY_HEAD, day] = entry
-    else:
-        entries[tail, NEXT_ENTRY] = entry
-    days[DAY_TAIL, day] = entry
+    append(entries[:, NEXT_ENTRY], days[:, day], DAY_HEAD, DAY_TAIL, entry)
     if day < counters[NEXT_DAY]:
         counters[NEXT_DAY] = day
 

@@ -173,12 +173,11 @@ class Staffing:
                 places = sum(p.caseload for p in self.people[start:stop])
                 self.role_runs.append(RoleRun(role, index, start, stop, places))
             start = stop
-        self._all_posts = len(posts)
         # the compiled daily pass's view of the people (see Workforce.daily): each person's
-        # caseload and post, a row each; their burnout, the pass's working copy, which it writes
-        # back to each person; and its output, the posts with an event
+        # caseload and post, a row each; their columns in the care arrays, and their burnout, the
+        # pass's working copy, which it writes back there; and its output, the posts with an event
         self.layout = np.array([[p.caseload for p in self.people], self.post_indices], dtype=np.intp)
-        self.slots = np.array([p.slot for p in self.people], dtype=np.intp)  # their columns in the care arrays
+        self.slots = np.array([p.slot for p in self.people], dtype=np.intp)
         self.burnout = state.arrays.burnout[self.slots]
         self.events = np.empty((len(self.people), 2), dtype=np.intp)
 
@@ -194,6 +193,20 @@ def pair_offset(first, posts: int):
     are the upper triangle of the posts x posts matrix, row by row: first 0 with 1 to n - 1,
     then 1 with 2 to n - 1, and so on (``np.triu_indices(posts, 1)`` order)."""
     return first * (2 * posts - first - 3) // 2 - 1
+
+
+class _CareParameter:
+    """A workforce value kept in the care arrays' parameters (at ``index``), where the compiled
+    care steps read it; the workforce reads and sets it as an attribute."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __get__(self, workforce: "Workforce", owner=None) -> float:
+        return float(workforce.state.arrays.parameters[self.index])
+
+    def __set__(self, workforce: "Workforce", value: float) -> None:
+        workforce.state.arrays.parameters[self.index] = value
 
 
 class Workforce:
@@ -215,8 +228,6 @@ class Workforce:
         pairs = n * (n - 1) // 2
         self._pair_trust = np.full(pairs + 1, self.stranger_trust)  # see trust
         self._pair_trust[pairs] = 1.0  # the self-trust slot
-        # by post, the day its person's absence ends (their absent_until), for the daily pass
-        self._absence_ends = np.full(n, -1, dtype=np.intp)
         self._staffing: Staffing | None = None  # who is in post, rebuilt when needed after a change
         self._contact_gains: np.ndarray | None = None  # of the current staffing, when computed
         self._organisation_index = {organisation: i for i, organisation in enumerate(self.organisations.values())}
@@ -240,21 +251,8 @@ class Workforce:
 
     # the share of time spent keeping in touch, and the weekly mean trust between the people in
     # post: the care steps read them (slowdown, a sign's reach), so they live in the care arrays
-    @property
-    def coordination_share(self) -> float:
-        return float(self.state.arrays.parameters[COORDINATION_SHARE])
-
-    @coordination_share.setter
-    def coordination_share(self, share: float) -> None:
-        self.state.arrays.parameters[COORDINATION_SHARE] = share
-
-    @property
-    def mean_trust_cached(self) -> float:
-        return float(self.state.arrays.parameters[MEAN_TRUST])
-
-    @mean_trust_cached.setter
-    def mean_trust_cached(self, trust: float) -> None:
-        self.state.arrays.parameters[MEAN_TRUST] = trust
+    coordination_share = _CareParameter(COORDINATION_SHARE)
+    mean_trust_cached = _CareParameter(MEAN_TRUST)
 
     # --- structure ----------------------------------------------------------------------
     def _organisations(self) -> dict[str, Organisation]:
@@ -320,7 +318,6 @@ class Workforce:
                               organisation_index=self._organisation_index[post.organisation])
         self.people_by_slot.append(person)
         post.occupant, post.fill_day = person, None
-        self._absence_ends[post.index] = person.absent_until
         self._staffing_changed()
         i, trust = post.index, self._pair_trust
         pairs = self._pair_of_cell[i]  # (the self-trust slot at i, left at 1)
@@ -354,10 +351,10 @@ class Workforce:
         as the caseload pools need. No post's event changes another post's burnout or draws, so
         this is the same day as handling each post in turn. The pass is compiled
         (:func:`_people_day`), with the same float operations in the same order as the plain
-        Python pass it replaced: it reads each person's busy places, gathered into an array each
-        day (care changes them), and the day their absence ends, kept by post as it changes;
-        it updates the staffing's working copy of their burnout, which is written back to each
-        person for the care steps and the daily series. At tens of posts, the
+        Python pass it replaced: it reads each person's busy places and the day their absence
+        ends, gathered from the care arrays each day (care and absences change them); it updates
+        the staffing's working copy of their burnout, which is written back there for the care
+        steps and the daily series. At tens of posts, the
         pass in Python cost four times what gathering, the call and writing back do, and reading
         an attribute of every person costs microseconds a day (they are out of the caches).
         """
@@ -375,7 +372,8 @@ class Workforce:
                     filling.append(post.index)
         care = self.state.arrays
         busy = care.people[BUSY, staffing.slots]
-        burnout_sum, busy_total, flagged = _people_day(staffing.layout, busy, self._absence_ends, staffing.burnout,
+        absence_ends = care.people[ABSENT_UNTIL, staffing.slots]
+        burnout_sum, busy_total, flagged = _people_day(staffing.layout, busy, absence_ends, staffing.burnout,
                                                        draws, day, self.totals.burnout_sum, self._rates, staffing.events)
         care.burnout[staffing.slots] = staffing.burnout
         if measuring:
@@ -445,7 +443,7 @@ class Workforce:
 
     def _start_absence(self, person: Professional, day: int, u: float) -> None:
         length = 1 + int(-self.scenario.workforce.absence_spell_days * np.log1p(-u))
-        self.state.arrays.people[ABSENT_UNTIL, person.slot] = self._absence_ends[person.post.index] = day + length
+        self.state.arrays.people[ABSENT_UNTIL, person.slot] = day + length
         call(self.state, WITHDRAW, np.array([[person.slot, True]]))  # withheld while absent
 
     def _end_absence(self, person: Professional) -> None:
@@ -640,7 +638,7 @@ def _people_day(layout, busy, absence_ends, burnout, draws, day, burnout_sum, ra
     """The people in post's day, in post order (``layout`` and the outputs as in :class:`Staffing`):
     each person's burnout (``burnout``, updated in place) follows their utilisation (``busy``
     places), and the draws (``draws[0]`` leaving, ``draws[1]`` absence, by post) decide who
-    starts an absence or leaves; a person whose absence ends today (``absence_ends``, by post)
+    starts an absence or leaves; a person whose absence ends today (``absence_ends``, by person)
     returns. ``rates`` are the :class:`DailyRates`, in their order.
 
     Fills the first rows of ``events`` with the posts with an event, as (post, event bits), and
@@ -670,7 +668,7 @@ def _people_day(layout, busy, absence_ends, burnout, draws, day, burnout_sum, ra
         burnout[i] = level
         burnout_sum += level
         event = 0
-        absent_until = absence_ends[post]
+        absent_until = absence_ends[i]
         if absent_until < day:
             if draws[1, post] < absence_start:
                 event |= _STARTS_ABSENCE
